@@ -1,0 +1,1 @@
+"""Audio generation shared by the tests and the benchmarks (never used by the server)."""
