@@ -74,7 +74,12 @@ class Config:
     def validate(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"PORT fora do intervalo: {self.port}")
-        for name in ("max_body_bytes", "ws_max_message_bytes", "asr_workers", "asr_threads_per_worker"):
+        for name in (
+            "max_body_bytes",
+            "ws_max_message_bytes",
+            "asr_workers",
+            "asr_threads_per_worker",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} deve ser positivo")
         for name in ("auth_timeout_s", "ring_buffer_s", "request_timeout_s"):

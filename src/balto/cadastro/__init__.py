@@ -1,0 +1,1 @@
+"""Registration of clientes (pharmacy chains) and balcões (counters): validation and secrets."""

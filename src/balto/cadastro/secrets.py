@@ -1,0 +1,26 @@
+"""Codes and API keys: generated with ``secrets``; keys are stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+
+
+def new_codigo() -> str:
+    """Six unpredictable digits (uniqueness is the database's job)."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def new_api_key() -> str:
+    return str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
+
+
+def hash_api_key(api_key: str) -> str:
+    # The keys carry 122 random bits, so a fast hash cannot be brute-forced; salting adds nothing.
+    return hashlib.sha256(api_key.strip().lower().encode("utf-8")).hexdigest()
+
+
+def same_secret(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

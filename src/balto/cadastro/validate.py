@@ -1,0 +1,70 @@
+"""Validation of the registration bodies. Pure functions; errors name the field, in Portuguese."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from balto.errors import BadRequest
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+CODIGO_RE = re.compile(r"^\d{6}$")
+INVALID_CODE = "Código de usuário inválido"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewCliente:
+    email: str
+    razao_social: str
+    telefone: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewBalcao:
+    nome_balcao: str
+    user_codigo: str
+
+
+def _check_fields(body: Mapping[str, Any], required: tuple[str, ...]) -> None:
+    unknown = sorted(set(body) - set(required))
+    if unknown:
+        raise BadRequest(f"Campo(s) desconhecido(s): {', '.join(unknown)}")
+    missing = [name for name in required if name not in body]
+    if missing:
+        raise BadRequest(f"Campo obrigatório ausente: {', '.join(missing)}")
+
+
+def _text(body: Mapping[str, Any], name: str, *, max_len: int) -> str:
+    value = body[name]
+    if not isinstance(value, str):
+        raise BadRequest(f"Campo '{name}' deve ser um texto")
+    value = value.strip()
+    if not value:
+        raise BadRequest(f"Campo '{name}' não pode ser vazio")
+    if len(value) > max_len:
+        raise BadRequest(f"Campo '{name}' excede {max_len} caracteres")
+    return value
+
+
+def parse_cliente(body: Mapping[str, Any]) -> NewCliente:
+    _check_fields(body, ("email", "razao_social", "telefone"))
+    email = _text(body, "email", max_len=254).lower()
+    if not EMAIL_RE.match(email):
+        raise BadRequest("Campo 'email' não é um endereço de e-mail válido")
+    razao_social = _text(body, "razao_social", max_len=200)
+    telefone_raw = _text(body, "telefone", max_len=30)
+    telefone = re.sub(r"[\s().+-]", "", telefone_raw)
+    if not telefone.isdigit() or not 10 <= len(telefone) <= 13:
+        raise BadRequest("Campo 'telefone' deve ter de 10 a 13 dígitos (DDD + número)")
+    return NewCliente(email=email, razao_social=razao_social, telefone=telefone)
+
+
+def parse_balcao(body: Mapping[str, Any]) -> NewBalcao:
+    _check_fields(body, ("nome_balcao", "user_codigo"))
+    nome = _text(body, "nome_balcao", max_len=120)
+    codigo = body["user_codigo"]
+    if not isinstance(codigo, str) or not CODIGO_RE.match(codigo.strip()):
+        raise BadRequest(f"{INVALID_CODE}: 'user_codigo' deve ser um texto de 6 dígitos")
+    return NewBalcao(nome_balcao=nome, user_codigo=codigo.strip())

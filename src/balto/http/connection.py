@@ -1,0 +1,226 @@
+"""The Trio shell around h11: one task per TCP connection.
+
+It reads requests (keep-alive, pipelining, ``Expect: 100-continue``), enforces the header and
+body caps and the slow-client deadlines, and hands each request to the app. A GET with
+``Upgrade: websocket`` leaves h11 behind: the bytes already read are replayed into
+trio-websocket's server handshake.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import h11
+import trio
+import trio_websocket
+
+from balto import __version__
+from balto.config import Config
+from balto.errors import BadRequest, BaltoError, PayloadTooLarge
+from balto.http.messages import Request, Response, error_response, json_response
+from balto.http.replay import ReplayStream
+from balto.lifecycle import Lifecycle
+
+log = logging.getLogger(__name__)
+
+RECEIVE_BYTES = 16 * 1024
+SERVER_HEADER = f"balto/{__version__}".encode()
+
+WebSocketHandler = Callable[[trio_websocket.WebSocketRequest], Awaitable[None]]
+
+
+class HttpApp(Protocol):
+    async def handle_http(self, request: Request) -> Response: ...
+
+    def websocket_handler(self, request: Request) -> WebSocketHandler | None:
+        """The handler for an upgrade request, or None when the path takes no WebSocket."""
+        ...
+
+
+class _Closed(Exception):
+    """The peer went away, or the connection must end without a response."""
+
+
+class HttpConnection:
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        app: HttpApp,
+        config: Config,
+        lifecycle: Lifecycle,
+        client: str,
+    ) -> None:
+        self._stream = stream
+        self._app = app
+        self._config = config
+        self._lifecycle = lifecycle
+        self._client = client
+        self._conn = h11.Connection(h11.SERVER, max_incomplete_event_size=config.max_header_bytes)
+
+    async def run(self) -> None:
+        try:
+            while await self._serve_one():
+                self._conn.start_next_cycle()
+        except (_Closed, trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            with trio.move_on_after(1) as cleanup:
+                cleanup.shield = True
+                await self._stream.aclose()
+
+    async def _serve_one(self) -> bool:
+        """Serve one request; True when the connection may carry another."""
+        if not self._conn.trailing_data[0]:
+            with self._lifecycle.idle(self._config.keepalive_timeout_s):
+                await self._receive()
+            if self._conn.trailing_data == (b"", False):
+                return False  # idle timeout or shutdown: close quietly
+        with trio.move_on_after(self._config.request_timeout_s):
+            return await self._read_and_respond()
+        # The request did not arrive in time (slow client): answer 408 if we still can.
+        await self._send_error(BaltoError("Tempo esgotado aguardando a requisição"), status=408)
+        return False
+
+    async def _read_and_respond(self) -> bool:
+        try:
+            event = await self._next_event()
+            if isinstance(event, h11.ConnectionClosed):
+                return False
+            assert isinstance(event, h11.Request)
+            request = self._to_request(event, b"")
+            if _is_upgrade(request):
+                await self._upgrade(event, request)
+                return False
+            body = await self._read_body(event)
+        except h11.RemoteProtocolError as exc:
+            await self._send_error(
+                BadRequest("Requisição HTTP malformada"), status=exc.error_status_hint
+            )
+            return False
+        except PayloadTooLarge as exc:
+            await self._send_response(error_response(exc), close=True)
+            return False
+        response = await self._app.handle_http(self._to_request(event, body))
+        await self._send_response(response, head=event.method == b"HEAD")
+        return self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE
+
+    async def _read_body(self, request: h11.Request) -> bytes:
+        cap = self._config.max_body_bytes
+        length = _content_length(request)
+        if length is not None and length > cap:
+            raise PayloadTooLarge(f"Corpo maior que o limite de {cap} bytes")
+        if self._conn.they_are_waiting_for_100_continue:
+            await self._send(h11.InformationalResponse(status_code=100, headers=[]))
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            event = await self._next_event()
+            if isinstance(event, h11.EndOfMessage):
+                return b"".join(chunks)
+            if isinstance(event, h11.ConnectionClosed):
+                raise _Closed
+            assert isinstance(event, h11.Data)
+            size += len(event.data)
+            if size > cap:
+                raise PayloadTooLarge(f"Corpo maior que o limite de {cap} bytes")
+            chunks.append(bytes(event.data))
+
+    async def _upgrade(self, event: h11.Request, request: Request) -> None:
+        handler = self._app.websocket_handler(request)
+        if handler is None:
+            await self._send_response(
+                json_response(404, {"error": f"Nenhum WebSocket em {request.path}"}), close=True
+            )
+            return
+        head = b"%s %s HTTP/1.1\r\n" % (event.method, event.target)
+        head += b"".join(b"%s: %s\r\n" % (k, v) for k, v in event.headers.raw_items())
+        replay = ReplayStream(head + b"\r\n" + self._conn.trailing_data[0], self._stream)
+        async with trio.open_nursery() as nursery:
+            ws_request = await trio_websocket.wrap_server_stream(
+                nursery, replay, max_message_size=self._config.ws_max_message_bytes
+            )
+            await handler(ws_request)
+            nursery.cancel_scope.cancel()
+
+    def _to_request(self, event: h11.Request, body: bytes) -> Request:
+        headers = tuple(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers
+        )
+        return Request(
+            method=event.method.decode("ascii"),
+            target=event.target.decode("latin-1"),
+            headers=headers,
+            body=body,
+            client=self._client,
+        )
+
+    async def _next_event(self) -> h11.Event | type[h11.PAUSED]:
+        while True:
+            event = self._conn.next_event()
+            if event is h11.NEED_DATA:
+                await self._receive()
+                continue
+            return event  # type: ignore[return-value]
+
+    async def _receive(self) -> None:
+        data = await self._stream.receive_some(RECEIVE_BYTES)
+        self._conn.receive_data(bytes(data))
+
+    async def _send_error(self, error: BaltoError, *, status: int) -> None:
+        if self._conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        response = error_response(error)
+        await self._send_response(
+            Response(status=status, body=response.body, headers=response.headers), close=True
+        )
+
+    async def _send_response(
+        self, response: Response, *, close: bool = False, head: bool = False
+    ) -> None:
+        headers = [
+            (b"content-type", response.content_type.encode()),
+            (b"content-length", str(len(response.body)).encode()),
+            (b"server", SERVER_HEADER),
+            (b"date", _http_date()),
+        ]
+        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        if close or self._lifecycle.stopping.is_set():
+            headers.append((b"connection", b"close"))
+        try:
+            await self._send(h11.Response(status_code=response.status, headers=headers))
+            if response.body and not head:
+                await self._send(h11.Data(data=response.body))
+            await self._send(h11.EndOfMessage())
+        except h11.LocalProtocolError as exc:
+            log.warning("could not send response: %s", exc)
+            raise _Closed from exc
+
+    async def _send(self, event: h11.Event) -> None:
+        data = self._conn.send(event)
+        if data:
+            await self._stream.send_all(data)
+
+
+def _is_upgrade(request: Request) -> bool:
+    upgrade = (request.header("upgrade") or "").lower()
+    return request.method == "GET" and "websocket" in upgrade
+
+
+def _content_length(request: h11.Request) -> int | None:
+    for name, value in request.headers:
+        if name == b"content-length":
+            return int(value)  # h11 has validated it
+    return None
+
+
+def _http_date() -> bytes:
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()).encode()
+
+
+async def serve_connection(
+    stream: trio.abc.Stream, app: HttpApp, config: Config, lifecycle: Lifecycle, client: str
+) -> None:
+    await HttpConnection(stream, app, config, lifecycle, client).run()

@@ -1,0 +1,65 @@
+"""Shared fixtures: a real Balto server on a loopback port, with a real SQLite file."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from pathlib import Path
+
+import pytest
+import trio
+
+from balto.app import run_balto
+from balto.asr.base import Transcriber
+from balto.config import Config
+from balto.lifecycle import Lifecycle
+from balto.server import bound_port
+from balto.store import Database
+from tests.helpers import ScriptedTranscriber
+
+
+@dataclasses.dataclass
+class RunningServer:
+    port: int
+    config: Config
+    lifecycle: Lifecycle
+    transcriber: ScriptedTranscriber | None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def database(self) -> Database:
+        return Database(self.config.db_file)
+
+
+async def start_server(
+    nursery: trio.Nursery,
+    tmp_path: Path,
+    factory: Callable[[], Transcriber],
+    transcriber: ScriptedTranscriber | None = None,
+    **overrides: object,
+) -> RunningServer:
+    config = dataclasses.replace(
+        Config(host="127.0.0.1", port=0, db_file=tmp_path / "dados" / "registro.db"), **overrides
+    )
+    lifecycle = Lifecycle()
+    listeners = await nursery.start(
+        partial(run_balto, config, transcriber_factory=factory, lifecycle=lifecycle)
+    )
+    return RunningServer(bound_port(listeners), config, lifecycle, transcriber)
+
+
+@pytest.fixture
+def scripted() -> ScriptedTranscriber:
+    return ScriptedTranscriber([])
+
+
+@pytest.fixture
+async def server(
+    nursery: trio.Nursery, tmp_path: Path, scripted: ScriptedTranscriber
+) -> AsyncIterator[RunningServer]:
+    running = await start_server(nursery, tmp_path, lambda: scripted, scripted)
+    yield running
+    running.lifecycle.stop()

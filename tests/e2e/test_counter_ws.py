@@ -1,0 +1,185 @@
+"""The counter WebSocket through a real server and a real trio-websocket client.
+
+Recognition here is a scripted transcriber double (the whisper.cpp path has its own end-to-end
+test in tests/e2e/test_speech.py); everything else is real: segmentation of real synthetic
+speech, the detector, SQLite, the sockets.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import trio
+from trio_websocket import ConnectionClosed, open_websocket_url
+
+from balto.testing.speech import espeak_available, silence, synthesize, to_pcm16
+from tests.conftest import start_server
+from tests.e2e.test_http import register
+from tests.helpers import ScriptedTranscriber
+
+needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng missing")
+
+
+async def auth(ws, api_key, **extra):
+    await ws.send_message(json.dumps({"comando": "auth", "api_key": api_key, **extra}))
+    reply = json.loads(await ws.get_message())
+    assert reply["comando"] == "auth_ok", reply
+    return reply
+
+
+async def next_json(ws, wait_s=10.0):
+    with trio.fail_after(wait_s):
+        return json.loads(await ws.get_message())
+
+
+async def closed_with(ws, wait_s=5.0) -> ConnectionClosed:
+    with trio.fail_after(wait_s):
+        try:
+            while True:
+                await ws.get_message()
+        except ConnectionClosed as closed:
+            return closed
+
+
+async def test_wrong_key_closes_1008(server):
+    async with open_websocket_url(server.ws_url) as ws:
+        await ws.send_message(
+            json.dumps({"comando": "auth", "api_key": "00000000-0000-4000-8000-000000000000"})
+        )
+        closed = await closed_with(ws)
+        assert closed.reason.code == 1008 and "api_key" in closed.reason.reason
+
+
+async def test_audio_before_auth_closes_1008(server):
+    async with open_websocket_url(server.ws_url) as ws:
+        await ws.send_message(b"\x00\x01" * 100)
+        closed = await closed_with(ws)
+        assert closed.reason.code == 1008
+
+
+async def test_auth_timeout_closes_1008(nursery, tmp_path):
+    running = await start_server(
+        nursery, tmp_path, lambda: ScriptedTranscriber([]), auth_timeout_s=0.3
+    )
+    async with open_websocket_url(running.ws_url) as ws:
+        closed = await closed_with(ws)
+        assert closed.reason.code == 1008 and "Tempo" in closed.reason.reason
+    running.lifecycle.stop()
+
+
+async def test_bad_messages_get_erro_and_socket_stays_open(server):
+    _, api_key = await register(server.port)
+    async with open_websocket_url(server.ws_url) as ws:
+        await auth(ws, api_key)
+        for text, fragment in [
+            ("isto não é json", "JSON"),
+            ('{"comando": "voar"}', "Comando desconhecido"),
+            (
+                '{"comando": "feedback", "id_interacao": "nao-existe", '
+                '"resultado": "venda_perdida"}',
+                "desconhecida",
+            ),
+            (
+                '{"comando": "feedback", "id_interacao": "x", "resultado": "talvez"}',
+                "Resultado inválido",
+            ),
+        ]:
+            await ws.send_message(text)
+            reply = await next_json(ws)
+            assert reply["comando"] == "erro" and fragment in reply["mensagem"]
+        await ws.send_message(b"\x01")  # odd-length audio is fine, too
+        await ws.send_message('{"comando": "voar"}')
+        assert (await next_json(ws))["comando"] == "erro"
+
+
+@needs_espeak
+async def test_speech_to_recommendation_to_feedback(server, scripted):
+    scripted.texts.extend(["Estou com uma dor nas costas terrível."] * 10)
+    _, api_key = await register(server.port)
+    audio = np.concatenate(
+        [silence(0.5), synthesize("Estou com uma dor nas costas terrível."), silence(1.5)]
+    )
+    pcm = to_pcm16(audio)
+    async with open_websocket_url(server.ws_url) as ws:
+        await auth(ws, api_key)
+        for offset in range(0, len(pcm), 3201):  # odd-sized frames, faster than real time
+            await ws.send_message(pcm[offset : offset + 3201])
+        rec = await next_json(ws)
+        assert rec["comando"] == "recomendar" and rec["mensagem"].startswith("Sugerir")
+        assert rec["id_interacao"]
+        await ws.send_message(
+            json.dumps(
+                {
+                    "comando": "feedback",
+                    "id_interacao": rec["id_interacao"],
+                    "resultado": "venda_realizada",
+                }
+            )
+        )
+        ack = await next_json(ws)
+        assert ack == {
+            "comando": "feedback_ok",
+            "id_interacao": rec["id_interacao"],
+            "resultado": "venda_realizada",
+        }
+        await ws.send_message(
+            json.dumps(
+                {
+                    "comando": "feedback",
+                    "id_interacao": rec["id_interacao"],
+                    "resultado": "venda_perdida",
+                }
+            )
+        )
+        again = await next_json(ws)
+        assert again["comando"] == "erro" and "já registrado" in again["mensagem"]
+        # the cooldown: the repeated complaint in later decodes gave no second recommendation
+        with trio.move_on_after(0.5):
+            extra = await ws.get_message()
+            pytest.fail(f"unexpected message {extra}")
+    db = server.database()
+    row = db.interacao(rec["id_interacao"])
+    db.close()
+    assert row["resultado"] == "venda_realizada" and row["transcricao"] is None
+    assert "costas" in row["gatilho"]
+    # the decoder was biased with the rule vocabulary and the cliente's language
+    assert (
+        scripted.calls
+        and scripted.calls[0][1].language == "pt"
+        and "costas" in scripted.calls[0][1].prompt
+    )
+
+
+async def test_another_counters_interaction_is_unknown(server):
+    codigo, key_a = await register(server.port)
+    from tests.helpers import http
+
+    r = await http(
+        server.port, "POST", "/cadastro/balcao", {"nome_balcao": "Loja 02", "user_codigo": codigo}
+    )
+    key_b = r.json()["api_key"]
+    db = server.database()
+    balcao_a = db.authenticate(key_a)
+    iid = db.create_interacao(
+        balcao_a.id, regra="r", categoria="c", mensagem="m", produto="p", gatilho="g"
+    )
+    db.close()
+    async with open_websocket_url(server.ws_url) as ws:
+        await auth(ws, key_b)
+        await ws.send_message(
+            json.dumps({"comando": "feedback", "id_interacao": iid, "resultado": "venda_realizada"})
+        )
+        reply = await next_json(ws)
+        assert reply["comando"] == "erro" and "desconhecida" in reply["mensagem"]
+
+
+async def test_graceful_shutdown_closes_with_1001(nursery, tmp_path):
+    running = await start_server(nursery, tmp_path, lambda: ScriptedTranscriber([]))
+    _, api_key = await register(running.port)
+    async with open_websocket_url(running.ws_url) as ws:
+        await auth(ws, api_key)
+        running.lifecycle.stop()
+        closed = await closed_with(ws)
+        assert closed.reason.code == 1001
+    with pytest.raises(OSError):
+        await trio.open_tcp_stream("127.0.0.1", running.port)
