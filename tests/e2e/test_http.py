@@ -139,7 +139,9 @@ async def test_expect_100_continue_like_curl(server):
 async def test_health_and_metrics(server):
     r = await http(server.port, "GET", "/health")
     body = r.json()
-    assert r.status == 200 and body["recognizer_ready"] is True and body["status"] == "ok"
+    assert r.status == 200 and body["version"] and body["uptime_s"] >= 0
+    # the recognizer loads beside the listener: "iniciando" until it is ready, then "ok"
+    assert body["status"] == ("ok" if body["recognizer_ready"] else "iniciando")
     await register(server.port)
     r = await http(server.port, "GET", "/metrics")
     assert r.status == 200 and r.headers["content-type"].startswith("text/plain")

@@ -34,7 +34,17 @@ def espeak_available() -> bool:
 def _synthesize_cached(text: str, voice: str, words_per_minute: int, pitch: int) -> bytes:
     if not espeak_available():
         raise SynthesisError("espeak-ng não está instalado (apt-get install espeak-ng)")
-    cmd = ["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-p", str(pitch), "--stdout", text]
+    cmd = [
+        "espeak-ng",
+        "-v",
+        voice,
+        "-s",
+        str(words_per_minute),
+        "-p",
+        str(pitch),
+        "--stdout",
+        text,
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, check=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
