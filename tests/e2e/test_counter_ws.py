@@ -183,3 +183,16 @@ async def test_graceful_shutdown_closes_with_1001(nursery, tmp_path):
         assert closed.reason.code == 1001
     with pytest.raises(OSError):
         await trio.open_tcp_stream("127.0.0.1", running.port)
+
+
+async def test_session_outlives_the_http_request_deadline(nursery, tmp_path):
+    running = await start_server(
+        nursery, tmp_path, lambda: ScriptedTranscriber([]), request_timeout_s=0.2
+    )
+    _, api_key = await register(running.port)
+    async with open_websocket_url(running.ws_url) as ws:
+        await auth(ws, api_key)
+        await trio.sleep(0.6)
+        await ws.send_message('{"comando": "voar"}')
+        assert (await next_json(ws))["comando"] == "erro"
+    running.lifecycle.stop()

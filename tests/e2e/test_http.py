@@ -152,3 +152,21 @@ async def test_health_and_metrics(server):
         in text
     )
     assert "balto_audio_received_seconds_total" in text
+
+
+async def test_slow_headers_get_408(nursery, tmp_path):
+    from tests.conftest import start_server
+    from tests.helpers import ScriptedTranscriber
+
+    running = await start_server(
+        nursery, tmp_path, lambda: ScriptedTranscriber([]), request_timeout_s=0.3
+    )
+    stream = await trio.open_tcp_stream("127.0.0.1", running.port)
+    async with stream:
+        await stream.send_all(b"POST /cadastro/cliente HTTP/1.1\r\nHost: x\r\n")  # never finished
+        data = b""
+        with trio.fail_after(5):
+            while chunk := await stream.receive_some(65536):
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 408 ")
+    running.lifecycle.stop()

@@ -40,6 +40,9 @@ class HttpApp(Protocol):
         ...
 
 
+_Incoming = tuple[h11.Request, Request]
+
+
 class _Closed(Exception):
     """The peer went away, or the connection must end without a response."""
 
@@ -78,34 +81,42 @@ class HttpConnection:
                 await self._receive()
             if self._conn.trailing_data == (b"", False):
                 return False  # idle timeout or shutdown: close quietly
+        # Only reading the request is under the deadline (slow clients); handling is not, so
+        # long-polls and WebSocket sessions may last as long as they need.
+        incoming: _Incoming | None = None
         with trio.move_on_after(self._config.request_timeout_s):
-            return await self._read_and_respond()
-        # The request did not arrive in time (slow client): answer 408 if we still can.
-        await self._send_error(BaltoError("Tempo esgotado aguardando a requisição"), status=408)
-        return False
+            incoming = await self._read_request()
+            if incoming is None:
+                return False
+        if incoming is None:
+            await self._send_error(BaltoError("Tempo esgotado aguardando a requisição"), status=408)
+            return False
+        event, request = incoming
+        if _is_upgrade(request):
+            await self._upgrade(event, request)
+            return False
+        response = await self._app.handle_http(request)
+        await self._send_response(response, head=event.method == b"HEAD")
+        return self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE
 
-    async def _read_and_respond(self) -> bool:
+    async def _read_request(self) -> _Incoming | None:
+        """The next request with its body; None when the connection must end (answered)."""
         try:
             event = await self._next_event()
             if isinstance(event, h11.ConnectionClosed):
-                return False
+                return None
             assert isinstance(event, h11.Request)
-            request = self._to_request(event, b"")
-            if _is_upgrade(request):
-                await self._upgrade(event, request)
-                return False
-            body = await self._read_body(event)
+            head = self._to_request(event, b"")
+            if _is_upgrade(head):
+                return event, head
+            return event, self._to_request(event, await self._read_body(event))
         except h11.RemoteProtocolError as exc:
             await self._send_error(
                 BadRequest("Requisição HTTP malformada"), status=exc.error_status_hint
             )
-            return False
         except PayloadTooLarge as exc:
             await self._send_response(error_response(exc), close=True)
-            return False
-        response = await self._app.handle_http(self._to_request(event, body))
-        await self._send_response(response, head=event.method == b"HEAD")
-        return self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE
+        return None
 
     async def _read_body(self, request: h11.Request) -> bytes:
         cap = self._config.max_body_bytes
