@@ -1,0 +1,91 @@
+"""CORS / Origin policy of the Socket.IO endpoint (pure; mirrors python-engineio).
+
+* ``allowed_origins=None`` (default, like Flask-SocketIO): same origin only, i.e. the Origin
+  must be ``<scheme>://<Host>`` (or the ``X-Forwarded-Proto``/``X-Forwarded-Host`` variant);
+* ``"*"``: any origin; a string or a sequence of strings: an allow-list;
+* an empty sequence: CORS handling disabled (no check, no headers).
+
+Requests without an ``Origin`` header (non-browser clients) are always accepted. The allowed
+Origin is echoed (never ``*``), so credentials work. Checked for WebSocket requests too, since
+browsers do not apply CORS to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from balto.socketio.errors import OriginRejected
+
+__all__ = ["CorsConfig", "allowed_origins", "check_cors"]
+
+
+@dataclass(frozen=True, slots=True)
+class CorsConfig:
+    allowed_origins: str | Sequence[str] | None = None
+    credentials: bool = True
+
+
+def _first(value: str) -> str:
+    return value.split(",")[0].strip()
+
+
+def allowed_origins(
+    config: CorsConfig,
+    *,
+    scheme: str,
+    host: str | None,
+    forwarded_proto: str | None = None,
+    forwarded_host: str | None = None,
+) -> frozenset[str] | None:
+    """The accepted origins; ``None`` means any."""
+    setting = config.allowed_origins
+    if setting is None:
+        if host is None:
+            return frozenset()
+        origins = {f"{scheme}://{host}"}
+        if forwarded_proto is not None or forwarded_host is not None:
+            proto = _first(forwarded_proto) if forwarded_proto else scheme
+            origins.add(f"{proto}://{_first(forwarded_host) if forwarded_host else host}")
+        return frozenset(origins)
+    if isinstance(setting, str):
+        return None if setting == "*" else frozenset({setting})
+    return None if "*" in setting else frozenset(setting)
+
+
+def check_cors(
+    config: CorsConfig,
+    *,
+    method: str,
+    origin: str | None,
+    scheme: str,
+    host: str | None,
+    forwarded_proto: str | None = None,
+    forwarded_host: str | None = None,
+    request_headers: str | None = None,
+) -> list[tuple[str, str]]:
+    """Response headers for a request, or :class:`OriginRejected` (403) for a foreign Origin.
+
+    ``request_headers`` is the ``Access-Control-Request-Headers`` value of a preflight.
+    """
+    if not isinstance(config.allowed_origins, str | None) and not config.allowed_origins:
+        return []  # disabled
+    allowed = allowed_origins(
+        config,
+        scheme=scheme,
+        host=host,
+        forwarded_proto=forwarded_proto,
+        forwarded_host=forwarded_host,
+    )
+    headers: list[tuple[str, str]] = []
+    if origin is not None:
+        if allowed is not None and origin not in allowed:
+            raise OriginRejected("Not an accepted origin.")
+        headers.append(("Access-Control-Allow-Origin", origin))
+    if method.upper() == "OPTIONS":
+        headers.append(("Access-Control-Allow-Methods", "OPTIONS, GET, POST"))
+    if request_headers is not None:
+        headers.append(("Access-Control-Allow-Headers", request_headers))
+    if config.credentials:
+        headers.append(("Access-Control-Allow-Credentials", "true"))
+    return headers

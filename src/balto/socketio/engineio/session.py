@@ -1,0 +1,298 @@
+"""The Engine.IO v4 server session state machine (sans-IO).
+
+One :class:`EngineSession` per client. It never touches a socket or a clock: the shell passes
+``now`` (a monotonic time in seconds) and performs the I/O the session asks for.
+
+Output model: one outbound queue shared by both transports, so nothing is lost or reordered
+during the polling → WebSocket upgrade. Writers *pull* from it:
+
+* a polling GET calls :meth:`begin_get`; ``None`` means "park the request", then the shell calls
+  :meth:`poll_get` each time the session's ``wakeup`` hook fires until it returns a body (or
+  :meth:`cancel_get` if the HTTP client went away);
+* a WebSocket writer calls :meth:`take_ws_output` after each wakeup, sends the frames and closes
+  the socket when told to.
+
+Input methods return the :mod:`events <balto.socketio.engineio.events>` to act on; protocol
+violations raise :class:`EngineProtocolError`, whose ``events`` must be processed too. Timers:
+sleep until :meth:`next_deadline`, then call :meth:`on_timer`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from enum import Enum
+
+from balto.errors import PayloadTooLarge
+from balto.socketio.engineio.events import (
+    Closed,
+    CloseReason,
+    EngineConfig,
+    Event,
+    MessageReceived,
+    Transport,
+    UpgradeAborted,
+    Upgraded,
+    WsOutput,
+)
+from balto.socketio.engineio.packets import (
+    Packet,
+    PacketType,
+    decode_frame,
+    decode_payload,
+    encode_frame,
+    encode_payload,
+    open_packet,
+    take_batch,
+)
+from balto.socketio.errors import EngineProtocolError
+
+__all__ = ["EngineSession"]
+
+_NOOP_BODY = encode_payload([Packet(PacketType.NOOP)])
+_CLOSE_BODY = encode_payload([Packet(PacketType.CLOSE)])
+
+
+class _Ws(Enum):
+    NONE = "none"  # no WebSocket attached
+    PROBING = "probing"  # upgrade requested, waiting for "2probe"
+    PROBED = "probed"  # "3probe" sent, waiting for "5"; GETs are answered with noop
+    ACTIVE = "active"  # the WebSocket is the transport
+
+
+class EngineSession:
+    """Server side of one Engine.IO connection.
+
+    ``wakeup`` is called (synchronously, with no arguments) whenever a parked GET or the
+    WebSocket writer may have something new to do: output queued, upgrade progress, close.
+    """
+
+    def __init__(
+        self,
+        sid: str,
+        transport: Transport,
+        now: float,
+        config: EngineConfig | None = None,
+        wakeup: Callable[[], None] | None = None,
+    ) -> None:
+        self.sid = sid
+        self.config = config or EngineConfig()
+        self._wakeup = wakeup or (lambda: None)
+        self._queue: deque[Packet] = deque()
+        self._ws_out: list[str | bytes] = []
+        self._ws = _Ws.ACTIVE if transport is Transport.WEBSOCKET else _Ws.NONE
+        self._ws_close = False
+        self._get_pending = False
+        self._next_ping_at: float | None = now + self.config.ping_interval
+        self._pong_deadline: float | None = None
+        self._close_reason: CloseReason | None = None
+        self._linger_until = 0.0
+        upgrades = ["websocket"] if transport is Transport.POLLING else []
+        self._queue.append(open_packet(sid, upgrades, self.config))
+
+    # ----------------------------------------------------------------- state
+    @property
+    def transport(self) -> Transport:
+        return Transport.WEBSOCKET if self._ws is _Ws.ACTIVE else Transport.POLLING
+
+    @property
+    def upgrading(self) -> bool:
+        return self._ws in (_Ws.PROBING, _Ws.PROBED)
+
+    @property
+    def closed(self) -> bool:
+        return self._close_reason is not None
+
+    @property
+    def close_reason(self) -> CloseReason | None:
+        return self._close_reason
+
+    @property
+    def has_output(self) -> bool:
+        return bool(self._queue or self._ws_out)
+
+    def discardable(self, now: float) -> bool:
+        """True once the session is closed and its last packets were flushed or abandoned
+        (a closed session lingers ``ping_timeout`` seconds so a late GET still gets ``1``)."""
+        return self.closed and (not self.has_output or now >= self._linger_until)
+
+    # ----------------------------------------------------------------- output
+    def send_message(self, data: str | bytes) -> None:
+        """Queue a message for the client. Silently dropped once the session is closed."""
+        if not self.closed:
+            self._push(Packet(PacketType.MESSAGE, data))
+
+    def close(self, now: float, reason: CloseReason = CloseReason.SERVER_DISCONNECT) -> list[Event]:
+        """Close the session; a close packet is queued unless the transport is already gone."""
+        if self.closed:
+            return []
+        self._close_reason = reason
+        self._linger_until = now + self.config.ping_timeout
+        self._next_ping_at = self._pong_deadline = None
+        if reason in (CloseReason.CLIENT_DISCONNECT, CloseReason.TRANSPORT_CLOSE):
+            self._queue.clear()  # nobody left to read it
+            self._ws_out.clear()
+        else:
+            self._queue.append(Packet(PacketType.CLOSE))
+        self._wakeup()
+        return [Closed(reason)]
+
+    def _push(self, packet: Packet) -> None:
+        self._queue.append(packet)
+        self._wakeup()
+
+    # ----------------------------------------------------------------- polling
+    def begin_get(self, now: float) -> bytes | None:
+        """A long-polling GET arrived. Returns the response body, or ``None``: park the request
+        and call :meth:`poll_get` after each wakeup. A second GET while one is parked closes the
+        session (transport error) and raises; the parked one is then answered with ``1``."""
+        self._check_http_allowed()
+        if self._get_pending:
+            events = self.close(now, CloseReason.TRANSPORT_ERROR)
+            raise EngineProtocolError("overlapping GET requests", events=events)
+        self._get_pending = True
+        return self.poll_get()
+
+    def poll_get(self) -> bytes | None:
+        """Body for the parked GET if it can be answered now, else ``None`` (keep waiting)."""
+        if not self._get_pending:
+            raise RuntimeError("poll_get() without a pending GET")
+        if self._ws is _Ws.ACTIVE or (self._ws is _Ws.PROBED and not self.closed):
+            body = _NOOP_BODY  # the client is moving to the WebSocket: release its poll
+        elif self._queue:
+            body = encode_payload(take_batch(self._queue, self.config.max_payload))
+        elif self.closed:
+            body = _CLOSE_BODY
+        else:
+            return None
+        self._get_pending = False
+        return body
+
+    def cancel_get(self) -> None:
+        """The parked GET's HTTP exchange ended without a body (client gone, shell shutdown)."""
+        self._get_pending = False
+
+    def receive_post(self, body: bytes, now: float) -> list[Event]:
+        """Packets POSTed by a polling client. Raises :class:`PayloadTooLarge` (413, session kept)
+        or :class:`EngineProtocolError` (400; malformed bodies close the session)."""
+        self._check_http_allowed()
+        if self._close_reason is not None:
+            raise EngineProtocolError("session is closed")
+        if len(body) > self.config.max_payload:
+            raise PayloadTooLarge("payload exceeds maxPayload")
+        try:
+            packets = decode_payload(body)
+        except EngineProtocolError as exc:
+            raise EngineProtocolError(
+                exc.message, events=self.close(now, CloseReason.TRANSPORT_ERROR)
+            ) from exc
+        events: list[Event] = []
+        for packet in packets:
+            events.extend(self._receive(packet, now))
+            if self.closed:
+                break
+        return events
+
+    def _check_http_allowed(self) -> None:
+        if self._ws is _Ws.ACTIVE:
+            raise EngineProtocolError("Unexpected HTTP request")
+
+    # ----------------------------------------------------------------- websocket
+    def begin_upgrade(self) -> None:
+        """A WebSocket (``transport=websocket``) arrived for this polling session. Then feed its
+        frames to :meth:`receive_ws_frame` and run a writer on :meth:`take_ws_output`."""
+        if self.closed:
+            raise EngineProtocolError("session is closed")
+        if self._ws is not _Ws.NONE:
+            raise EngineProtocolError("session already upgraded or upgrading")
+        self._ws = _Ws.PROBING
+        self._ws_close = False
+        self._ws_out.clear()
+
+    def receive_ws_frame(self, frame: str | bytes, now: float) -> list[Event]:
+        """One frame from the WebSocket. Malformed frames raise :class:`EngineProtocolError`
+        (close the WebSocket; if it was the session's transport, the session closes too)."""
+        if self._ws is _Ws.NONE or self.closed:
+            return []  # a late frame from an aborted upgrade, or after close
+        try:
+            packet = decode_frame(frame, self.config.max_payload)
+        except EngineProtocolError as exc:
+            if self._ws is _Ws.ACTIVE:
+                events = self.close(now, CloseReason.TRANSPORT_ERROR)
+            else:
+                events = self._abort_upgrade()
+            raise EngineProtocolError(exc.message, status=exc.status, events=events) from exc
+        if self._ws is _Ws.ACTIVE:
+            return self._receive(packet, now)
+        if self._ws is _Ws.PROBING and packet == Packet(PacketType.PING, "probe"):
+            self._ws = _Ws.PROBED
+            self._ws_out.append(encode_frame(Packet(PacketType.PONG, "probe")))
+            self._wakeup()
+            return []
+        if self._ws is _Ws.PROBED and packet.type is PacketType.UPGRADE:
+            self._ws = _Ws.ACTIVE
+            self._wakeup()
+            return [Upgraded()]
+        return self._abort_upgrade()
+
+    def websocket_closed(self, now: float) -> list[Event]:
+        """The WebSocket is gone (peer closed it or it failed)."""
+        if self._ws is _Ws.ACTIVE:
+            return self.close(now, CloseReason.TRANSPORT_CLOSE)
+        if self._ws is _Ws.NONE:
+            return []
+        self._ws = _Ws.NONE
+        self._ws_out.clear()
+        self._wakeup()
+        return [UpgradeAborted()]
+
+    def _abort_upgrade(self) -> list[Event]:
+        self._ws = _Ws.NONE
+        self._ws_out.clear()
+        self._ws_close = True
+        self._wakeup()
+        return [UpgradeAborted()]
+
+    def take_ws_output(self) -> WsOutput:
+        """Frames the WebSocket writer must send now, and whether to close the socket after."""
+        frames, self._ws_out = self._ws_out, []
+        if self._ws is _Ws.ACTIVE:
+            frames.extend(encode_frame(p) for p in self._queue)
+            self._queue.clear()
+            return WsOutput(frames, close=self.closed)
+        return WsOutput(frames, close=self._ws_close or self.closed)
+
+    # ----------------------------------------------------------------- packets & timers
+    def _receive(self, packet: Packet, now: float) -> list[Event]:
+        kind = packet.type
+        if kind is PacketType.MESSAGE:
+            return [MessageReceived(packet.data)]
+        if kind is PacketType.PONG:
+            self._pong_deadline = None
+            self._next_ping_at = now + self.config.ping_interval
+        elif kind is PacketType.PING:
+            self._push(Packet(PacketType.PONG, packet.data))
+        elif kind is PacketType.CLOSE:
+            return self.close(now, CloseReason.CLIENT_DISCONNECT)
+        # OPEN, UPGRADE (outside an upgrade) and NOOP are ignored, like the reference servers.
+        return []
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`on_timer` must next be called (``None``: no timer needed)."""
+        if self.closed:
+            return self._linger_until  # when the shell may forget it (see discardable)
+        if self._pong_deadline is not None:
+            return self._pong_deadline
+        return self._next_ping_at
+
+    def on_timer(self, now: float) -> list[Event]:
+        """Send the due ping, or close the session if the pong is overdue."""
+        if self.closed:
+            return []
+        if self._pong_deadline is not None and now >= self._pong_deadline:
+            return self.close(now, CloseReason.PING_TIMEOUT)
+        if self._next_ping_at is not None and now >= self._next_ping_at:
+            self._next_ping_at = None
+            self._pong_deadline = now + self.config.ping_timeout
+            self._push(Packet(PacketType.PING))
+        return []

@@ -1,0 +1,160 @@
+"""The sans-IO Socket.IO server: Engine.IO transport entry points + Socket.IO logic.
+
+Shell contract (every ``now`` is a monotonic time in seconds, e.g. ``trio.current_time()``):
+
+1. CORS: :func:`balto.socketio.cors.check_cors` → headers for every response, or 403.
+2. ``req = server.classify(method, query, websocket=...)`` (``ClientError`` → its status).
+3. By ``req.kind``:
+
+   * ``PREFLIGHT``: 200, empty body.
+   * ``OPEN_POLLING``: ``s = server.open_session(POLLING, now)`` then answer like ``POLL``.
+   * ``POLL``: ``body = server.handle_get(s, now)``; while ``body is None`` wait for
+     ``wakeup(s.sid)`` then ``body = s.poll_get()``; if the exchange dies first,
+     ``s.cancel_get()``. Answer 200 ``text/plain; charset=UTF-8``.
+   * ``POST``: ``server.check_content_length(n)``, read the body, ``server.handle_post(s, body,
+     now)``, answer 200 ``ok``.
+   * ``OPEN_WEBSOCKET`` (``s = server.open_session(WEBSOCKET, now)``) or ``UPGRADE``
+     (``server.begin_upgrade(req.session)``): accept the WebSocket, then run a reader
+     (``server.handle_ws_frame(s, frame, now)`` per frame, ``server.handle_ws_closed(s, now)``
+     when it ends) and a writer (loop: ``out = s.take_ws_output()``, send ``out.frames``, close
+     the socket and stop if ``out.close``, else wait for ``wakeup(s.sid)``).
+
+4. A timer task: sleep until ``server.next_deadline()`` (re-read it after any wakeup), then
+   ``server.on_timer(now)``.
+
+``handle_*`` may raise ``ClientError`` (``EngineProtocolError``/``SocketIOProtocolError``:
+answer 400 / close the WebSocket; ``PayloadTooLarge``: 413); the session state is already
+updated when they do. Application handlers run inside these calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from balto.socketio.core import SocketIOCore
+from balto.socketio.engineio.events import (
+    Closed,
+    CloseReason,
+    EngineConfig,
+    Event,
+    MessageReceived,
+    Transport,
+)
+from balto.socketio.engineio.server import EngineRequest, EngineServer, new_session_id
+from balto.socketio.engineio.session import EngineSession
+from balto.socketio.errors import EngineProtocolError, SocketIOProtocolError
+
+__all__ = ["SocketIOServer"]
+
+
+class SocketIOServer(SocketIOCore):
+    """Socket.IO server over Engine.IO v4 (polling + WebSocket). See the module docstring.
+
+    ``wakeup(engine_sid)`` is called synchronously whenever the session with that Engine.IO sid
+    may have output for a parked GET or its WebSocket writer (and when it closes).
+    """
+
+    def __init__(
+        self,
+        engine_config: EngineConfig | None = None,
+        *,
+        wakeup: Callable[[str], None] | None = None,
+        new_id: Callable[[], str] = new_session_id,
+    ) -> None:
+        super().__init__(new_id)
+        self.engine = EngineServer(engine_config, wakeup=wakeup, new_id=new_id)
+
+    # ------------------------------------------------------------ requests
+    def classify(
+        self, method: str, query: str | bytes | Mapping[str, str], *, websocket: bool
+    ) -> EngineRequest:
+        return self.engine.classify(method, query, websocket=websocket)
+
+    def check_content_length(self, length: int | None) -> None:
+        self.engine.check_content_length(length)
+
+    def open_session(self, transport: Transport, now: float) -> EngineSession:
+        session = self.engine.open(transport, now)
+        self.attach(session)
+        return session
+
+    def handle_get(self, session: EngineSession, now: float) -> bytes | None:
+        try:
+            body = session.begin_get(now)
+        except EngineProtocolError as exc:
+            self._process(session, exc.events, now)
+            raise
+        self._reap(now)
+        return body
+
+    def handle_post(self, session: EngineSession, body: bytes, now: float) -> None:
+        try:
+            events = session.receive_post(body, now)
+        except EngineProtocolError as exc:
+            self._process(session, exc.events, now)
+            raise
+        self._process(session, events, now)
+
+    def begin_upgrade(self, session: EngineSession) -> None:
+        session.begin_upgrade()
+
+    def handle_ws_frame(self, session: EngineSession, frame: str | bytes, now: float) -> None:
+        try:
+            events = session.receive_ws_frame(frame, now)
+        except EngineProtocolError as exc:
+            self._process(session, exc.events, now)
+            raise
+        self._process(session, events, now)
+
+    def handle_ws_closed(self, session: EngineSession, now: float) -> None:
+        self._process(session, session.websocket_closed(now), now)
+
+    # ------------------------------------------------------------ timers & shutdown
+    def next_deadline(self) -> float | None:
+        return self.engine.next_deadline()
+
+    def on_timer(self, now: float) -> None:
+        """Send due pings, close timed-out sessions, forget finished ones."""
+        for session in self.engine:
+            self._process(session, session.on_timer(now), now)
+        self._reap(now)
+
+    def close_connection(self, sid: str, now: float) -> None:
+        """Close the whole Engine.IO connection of Socket.IO ``sid`` (no reconnection hint)."""
+        engine_sid = self.engine_sid(sid)
+        session = self.engine.get(engine_sid) if engine_sid is not None else None
+        if session is not None:
+            self.disconnect(sid)
+            self._process(session, session.close(now), now)
+
+    def shutdown(self, now: float) -> None:
+        """Close every session (each gets a close packet; disconnect handlers run)."""
+        for session in self.engine:
+            self._process(session, session.close(now), now)
+
+    # ------------------------------------------------------------ internals
+    def _process(self, session: EngineSession, events: Sequence[Event], now: float) -> None:
+        try:
+            for event in events:
+                if isinstance(event, MessageReceived):
+                    self._message(session, event.data, now)
+                elif isinstance(event, Closed):
+                    self.detach(session.sid, event.reason.value)
+        finally:
+            if session.closed and session.close_reason is not None:
+                self.detach(session.sid, session.close_reason.value)
+            self._reap(now)
+
+    def _message(self, session: EngineSession, data: str | bytes, now: float) -> None:
+        if session.closed:
+            return
+        try:
+            self.receive(session.sid, data)
+        except SocketIOProtocolError:
+            session.close(now, CloseReason.TRANSPORT_ERROR)
+            raise
+
+    def _reap(self, now: float) -> None:
+        for session in self.engine.reap(now):
+            if session.close_reason is not None:
+                self.detach(session.sid, session.close_reason.value)

@@ -1,0 +1,292 @@
+"""The Socket.IO server over Engine.IO sessions, driven like a shell would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from itertools import count
+from typing import Any
+
+import pytest
+
+from balto.socketio import (
+    ConnectionRefused,
+    EngineConfig,
+    EngineSession,
+    SocketIOProtocolError,
+    SocketIOServer,
+    Transport,
+)
+from balto.socketio.errors import EngineProtocolError
+
+
+def _ids() -> Iterator[str]:
+    for n in count():
+        yield f"id{n}"
+
+
+class Harness:
+    def __init__(self) -> None:
+        ids = _ids()
+        self.wakes: list[str] = []
+        self.server = SocketIOServer(
+            EngineConfig(ping_interval=25, ping_timeout=20),
+            wakeup=self.wakes.append,
+            new_id=lambda: next(ids),
+        )
+        self.disconnects: list[tuple[str, str]] = []
+        self.server.on_disconnect(lambda sid, reason: self.disconnects.append((sid, reason)))
+
+    def polling_client(self) -> EngineSession:
+        session = self.server.open_session(Transport.POLLING, 0.0)
+        body = self.server.handle_get(session, 0.0)
+        assert body is not None and body.startswith(b"0{")
+        return session
+
+    def post(self, session: EngineSession, *messages: str, now: float = 1.0) -> None:
+        self.server.handle_post(session, "\x1e".join("4" + m for m in messages).encode(), now)
+
+    def get(self, session: EngineSession, now: float = 1.0) -> list[str]:
+        body = self.server.handle_get(session, now)
+        if body is None:
+            session.cancel_get()
+            return []
+        return body.decode().split("\x1e")
+
+    def connect(self, session: EngineSession, auth: str = "") -> str:
+        self.post(session, "0" + auth)
+        (reply,) = self.get(session)
+        assert reply.startswith("40{")
+        sid: str = json.loads(reply[2:])["sid"]
+        return sid
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness()
+
+
+def test_connect_gets_a_new_sid(h: Harness) -> None:
+    seen: list[tuple[str, Any]] = []
+    h.server.on_connect(lambda sid, auth: seen.append((sid, auth)))
+    a = h.polling_client()
+    sid = h.connect(a, '{"token":"t"}')
+    assert sid != a.sid
+    assert seen == [(sid, {"token": "t"})]
+    assert h.server.sids == {sid}
+    assert h.server.engine_sid(sid) == a.sid
+    b = h.polling_client()
+    assert h.connect(b) not in (sid, b.sid)
+    assert seen[1][1] is None
+
+
+def test_other_namespaces_are_rejected(h: Harness) -> None:
+    a = h.polling_client()
+    h.post(a, "0/admin,")
+    assert h.get(a) == ['44/admin,{"message":"Invalid namespace"}']
+    assert not h.server.sids and not a.closed
+
+
+def test_connect_refused(h: Harness) -> None:
+    h.server.on_connect(lambda sid, auth: False)
+    a = h.polling_client()
+    h.post(a, "0")
+    assert h.get(a) == ['44{"message":"Connection rejected by server"}']
+
+    def refuse(sid: str, auth: Any) -> None:
+        h.server.emit("never-sent", to=sid)
+        raise ConnectionRefused("nope", {"code": 7})
+
+    h.server.on_connect(refuse)
+    h.post(a, "0")
+    assert h.get(a) == ['44{"message":"nope","data":{"code":7}}']
+    assert not h.server.sids
+
+
+def test_emits_in_connect_handler_follow_the_connect_packet(h: Harness) -> None:
+    h.server.on_connect(lambda sid, auth: h.server.emit("welcome", sid, to=sid))
+    a = h.polling_client()
+    h.post(a, "0")
+    reply = h.get(a)
+    sid = json.loads(reply[0][2:])["sid"]
+    assert reply[1] == f'42["welcome","{sid}"]'
+
+
+def test_event_handler_return_value_is_the_ack(h: Harness) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def handler(sid: str, *args: Any) -> Any:
+        calls.append((sid, *args))
+        return args[0] if len(args) == 1 else tuple(args)
+
+    h.server.on("echo", handler)
+    h.server.on("silent", lambda sid: None)
+    a = h.polling_client()
+    sid = h.connect(a)
+    h.post(a, '2["echo",1]', '212["echo",{"x":[1,2]}]', '213["echo","a","b"]', '27["silent"]')
+    assert calls[0] == (sid, 1)
+    assert h.get(a) == ['4312[{"x":[1,2]}]', '4313["a","b"]', "437[]"]
+    h.post(a, '29["unknown"]')  # no handler: no ack
+    assert h.get(a) == []
+
+
+def test_binary_event_and_binary_ack(h: Harness) -> None:
+    h.server.on("upload", lambda sid, blob: {"size": len(blob), "echo": blob})
+    a = h.polling_client()
+    h.connect(a)
+    h.server.handle_post(a, b'451-5["upload",{"_placeholder":true,"num":0}]\x1ebAQID', 1.0)
+    assert h.get(a) == ['461-5[{"size":3,"echo":{"_placeholder":true,"num":0}}]', "bAQID"]
+
+
+def test_events_before_connect_are_ignored(h: Harness) -> None:
+    h.server.on("x", lambda sid: pytest.fail("must not run"))
+    a = h.polling_client()
+    h.post(a, '21["x"]')
+    assert h.get(a) == []
+
+
+def test_rooms(h: Harness) -> None:
+    clients = [h.polling_client() for _ in range(3)]
+    sids = [h.connect(c) for c in clients]
+    h.server.enter_room(sids[0], "counter-1")
+    h.server.enter_room(sids[1], "counter-1")
+    h.server.emit("alert", {"n": 1}, to="counter-1")
+    assert [h.get(c) for c in clients] == [['42["alert",{"n":1}]'], ['42["alert",{"n":1}]'], []]
+    h.server.emit("alert", 2, to="counter-1", skip_sid=sids[0])
+    assert [h.get(c) for c in clients] == [[], ['42["alert",2]'], []]
+    h.server.leave_room(sids[1], "counter-1")
+    h.server.emit("one", to=sids[2])
+    h.server.emit("room", to="counter-1")
+    assert [h.get(c) for c in clients] == [['42["room"]'], [], ['42["one"]']]
+    h.server.emit("all")
+    assert [h.get(c) for c in clients] == [['42["all"]']] * 3
+    assert h.server.rooms.rooms_of(sids[0]) == {sids[0], "counter-1"}
+
+
+def test_server_ack_callback(h: Harness) -> None:
+    got: list[Any] = []
+    a = h.polling_client()
+    sid = h.connect(a)
+    h.server.emit("question", 1, to=sid, callback=lambda *args: got.append(args))
+    assert h.get(a) == ['420["question",1]']
+    h.post(a, '30["yes",2]')
+    assert got == [("yes", 2)]
+    with pytest.raises(ValueError):
+        h.server.emit("q", callback=print)  # broadcast with a callback
+
+
+def test_client_disconnect_keeps_the_engine_session(h: Harness) -> None:
+    a = h.polling_client()
+    sid = h.connect(a)
+    h.server.enter_room(sid, "r")
+    h.post(a, "1")
+    assert h.disconnects == [(sid, "client disconnect")]
+    assert not a.closed and h.server.engine.get(a.sid) is a
+    assert h.server.rooms.members("r") == frozenset()
+    assert h.connect(a) != sid  # the same engine session can connect again
+
+
+def test_server_disconnect_sends_41(h: Harness) -> None:
+    a = h.polling_client()
+    sid = h.connect(a)
+    h.server.disconnect(sid)
+    assert h.get(a) == ["41"]
+    assert h.disconnects == [(sid, "server disconnect")]
+    h.server.close_connection(sid, 2.0)  # already gone: no-op
+
+
+def test_close_connection(h: Harness) -> None:
+    a = h.polling_client()
+    sid = h.connect(a)
+    h.server.close_connection(sid, 2.0)
+    assert h.get(a, 2.0) == ["41", "1"]
+    assert h.disconnects == [(sid, "server disconnect")]
+    assert h.server.engine.get(a.sid) is None  # flushed: forgotten
+
+
+def test_engine_close_disconnects_the_socket(h: Harness) -> None:
+    a = h.polling_client()
+    sid = h.connect(a)
+    h.server.handle_post(a, b"1", 1.0)
+    assert h.disconnects == [(sid, "client disconnect")]
+    assert h.server.engine.get(a.sid) is None
+    assert not h.server.sids
+
+
+def test_ping_timeout_disconnects(h: Harness) -> None:
+    a = h.polling_client()
+    sid = h.connect(a)
+    assert h.server.next_deadline() == 25.0
+    h.server.on_timer(25.0)
+    assert h.get(a, 25.0) == ["2"]
+    h.server.on_timer(45.0)
+    assert h.disconnects == [(sid, "ping timeout")]
+    assert h.get(a, 46.0) == ["1"]
+    h.server.on_timer(100.0)
+    assert len(h.server.engine) == 0
+
+
+def test_malformed_socketio_packet_closes_the_connection(h: Harness) -> None:
+    a = h.polling_client()
+    sid = h.connect(a)
+    with pytest.raises(SocketIOProtocolError):
+        h.post(a, '2["disconnect"]')
+    assert a.closed
+    assert h.disconnects == [(sid, "transport error")]
+
+
+def test_double_get_through_the_server(h: Harness) -> None:
+    a = h.polling_client()
+    sid = h.connect(a)
+    assert h.server.handle_get(a, 2.0) is None
+    with pytest.raises(EngineProtocolError):
+        h.server.handle_get(a, 2.0)
+    assert a.poll_get() == b"1"
+    assert h.disconnects == [(sid, "transport error")]
+
+
+def test_full_upgrade_flow_keeps_order(h: Harness) -> None:
+    h.server.on("ping-me", lambda sid: "pong")
+    a = h.polling_client()
+    sid = h.connect(a)
+    assert h.server.handle_get(a, 1.0) is None  # parked poll
+    h.server.begin_upgrade(a)
+    h.server.emit("before-probe")
+    assert a.poll_get() == b'42["before-probe"]'
+    assert h.server.handle_get(a, 1.0) is None
+    h.server.handle_ws_frame(a, "2probe", 1.1)
+    assert a.poll_get() == b"6"
+    h.server.emit("during", b"\x07")
+    h.server.handle_post(a, b'421["ping-me"]', 1.2)  # POSTs still accepted while upgrading
+    assert a.take_ws_output().frames == ["3probe"]
+    h.server.handle_ws_frame(a, "5", 1.3)
+    out = a.take_ws_output()
+    assert out.frames == ['451-["during",{"_placeholder":true,"num":0}]', b"\x07", '431["pong"]']
+    h.server.handle_ws_frame(a, '422["ping-me"]', 1.4)
+    assert a.take_ws_output().frames == ['432["pong"]']
+    h.server.handle_ws_closed(a, 2.0)
+    assert h.disconnects == [(sid, "transport close")]
+    assert h.server.engine.get(a.sid) is None
+
+
+def test_direct_websocket_session(h: Harness) -> None:
+    got: list[Any] = []
+    h.server.on("bin", lambda sid, *args: got.append(args))
+    ws = h.server.open_session(Transport.WEBSOCKET, 0.0)
+    (handshake,) = ws.take_ws_output().frames
+    assert isinstance(handshake, str) and handshake.startswith("0{")
+    h.server.handle_ws_frame(ws, "40", 0.1)
+    (connect,) = ws.take_ws_output().frames
+    assert isinstance(connect, str) and connect.startswith("40{")
+    h.server.handle_ws_frame(ws, '451-["bin",{"_placeholder":true,"num":0},2]', 0.2)
+    assert got == []
+    h.server.handle_ws_frame(ws, b"\xff", 0.3)
+    assert got == [(b"\xff", 2)]
+
+
+def test_shutdown_closes_everything(h: Harness) -> None:
+    a = h.polling_client()
+    sid = h.connect(a)
+    h.server.shutdown(5.0)
+    assert h.disconnects == [(sid, "server disconnect")]
+    assert h.get(a, 5.0) == ["1"]
