@@ -13,13 +13,15 @@ import trio
 from balto import __version__
 from balto.asr.base import Transcriber
 from balto.asr.pool import WhisperPool
+from balto.cadastro.secrets import same_secret
 from balto.cadastro.validate import parse_balcao, parse_cliente
 from balto.config import Config
-from balto.errors import BaltoError, ClientError
+from balto.errors import BadRequest, BaltoError, ClientError, TooManyRequests, Unauthorized
 from balto.http.connection import WebSocketHandler
 from balto.http.messages import Request, Response, error_response, json_response
 from balto.http.router import Router
 from balto.lifecycle import Lifecycle
+from balto.limits import FailureLimiter
 from balto.metrics import Metrics
 from balto.server import serve
 from balto.store import Database, Store
@@ -35,6 +37,10 @@ class BaltoApp:
     def __init__(self, services: CounterServices) -> None:
         self.services = services
         self.started_at = time.monotonic()
+        config = services.config
+        self.codigo_failures = FailureLimiter(
+            burst=config.codigo_failures_burst, refill_s=config.codigo_failure_refill_s
+        )
         self.router = Router()
         self.router.add("POST", "/cadastro/cliente", self.cadastro_cliente)
         self.router.add("POST", "/cadastro/balcao", self.cadastro_balcao)
@@ -70,16 +76,45 @@ class BaltoApp:
     # -- handlers -------------------------------------------------------------------------
 
     async def cadastro_cliente(self, request: Request) -> Response:
+        self._check_admin(request)
         new = parse_cliente(request.json_object())
         store = self.services.store
         codigo = await store.run(store.database.create_cliente, new)
         return json_response(201, {"codigo": codigo})
 
     async def cadastro_balcao(self, request: Request) -> Response:
-        new = parse_balcao(request.json_object())
+        # The 6-digit codigo is guessable: failed attempts are limited per address and per code.
+        now = trio.current_time()
+        keys = [f"addr:{request.client}"]
+        self._check_rate(keys, now)
         store = self.services.store
-        api_key = await store.run(store.database.create_balcao, new)
+        try:
+            new = parse_balcao(request.json_object())
+            keys.append(f"code:{new.user_codigo}")
+            self._check_rate(keys, now)
+            api_key = await store.run(store.database.create_balcao, new)
+        except BadRequest:
+            for key in keys:
+                self.codigo_failures.failed(key, now)
+            raise
         return json_response(201, {"api_key": api_key})
+
+    def _check_rate(self, keys: list[str], now: float) -> None:
+        wait_s = max(self.codigo_failures.retry_after_s(key, now) for key in keys)
+        if wait_s:
+            raise TooManyRequests(
+                f"Muitas tentativas com código inválido; tente de novo em {wait_s} s",
+                retry_after_s=wait_s,
+            )
+
+    def _check_admin(self, request: Request) -> None:
+        token = self.services.config.admin_token
+        if not token:
+            return  # the seed's open registration
+        given = request.header("authorization") or ""
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not same_secret(value.strip(), token):
+            raise Unauthorized("Token de administrador ausente ou inválido")
 
     async def health(self, request: Request) -> Response:
         ready = self.services.recognizer.ready
@@ -112,7 +147,12 @@ async def run_balto(
     database = await trio.to_thread.run_sync(Database, config.db_file)
     store = Store(database)
     metrics = Metrics()
-    pool = WhisperPool(transcriber_factory, workers=config.asr_workers, metrics=metrics)
+    pool = WhisperPool(
+        transcriber_factory,
+        workers=config.asr_workers,
+        metrics=metrics,
+        max_pending_per_owner=config.asr_max_pending_per_counter,
+    )
     services = CounterServices(
         config=config,
         store=store,

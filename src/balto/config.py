@@ -35,6 +35,11 @@ class Config:
     request_timeout_s: float = 15.0
     keepalive_timeout_s: float = 30.0
     shutdown_grace_s: float = 5.0
+    max_connections: int = 4096
+    max_connections_per_address: int = 512
+    admin_token: str | None = None  # when set, POST /cadastro/cliente needs "Bearer <token>"
+    codigo_failures_burst: int = 5  # failed cadastro/balcao attempts allowed at once...
+    codigo_failure_refill_s: float = 60.0  # ...then one more per this many seconds
 
     # Counter WebSocket
     auth_timeout_s: float = 10.0
@@ -42,6 +47,8 @@ class Config:
     ring_buffer_s: float = 30.0
     recommendation_cooldown_s: float = 60.0
     store_transcripts: bool = False
+    ws_ping_interval_s: float = 20.0  # keepalive ping; no pong within the interval → closed
+    ws_send_timeout_s: float = 10.0  # a peer that does not read for this long is dropped
 
     # Speech recognition
     model_path: Path | None = None  # BALTO_MODEL: an existing ggml file; None = converted cache
@@ -49,6 +56,7 @@ class Config:
     cache_dir: Path = dataclasses.field(default_factory=_default_cache_dir)
     asr_workers: int = 1
     asr_threads_per_worker: int = 2
+    asr_max_pending_per_counter: int = 4  # decode jobs queued per counter; older ones dropped
     language: str = "pt"
 
     @property
@@ -82,7 +90,14 @@ class Config:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} deve ser positivo")
-        for name in ("auth_timeout_s", "ring_buffer_s", "request_timeout_s"):
+        for name in (
+            "auth_timeout_s",
+            "ring_buffer_s",
+            "request_timeout_s",
+            "codigo_failure_refill_s",
+            "ws_ping_interval_s",
+            "ws_send_timeout_s",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} deve ser positivo")
         if self.model_size not in ("base", "small"):

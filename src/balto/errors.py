@@ -32,6 +32,10 @@ class BadRequest(ClientError):
     status = 400
 
 
+class Unauthorized(ClientError):
+    status = 401
+
+
 class NotFound(ClientError):
     status = 404
 

@@ -21,6 +21,9 @@ class Metrics:
         self.connections_total = Counter(
             "balto_connections", "Accepted connections", ["kind"], registry=r
         )
+        self.connections_refused = Counter(
+            "balto_connections_refused", "Connections refused by the connection caps", registry=r
+        )
         self.sessions = Gauge(
             "balto_counter_sessions_active", "Authenticated counter WebSockets", registry=r
         )

@@ -14,6 +14,7 @@ import trio
 from balto.config import Config
 from balto.http.connection import HttpApp, serve_connection
 from balto.lifecycle import Lifecycle
+from balto.limits import ConnectionCaps
 from balto.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,24 @@ async def serve(
     task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     listeners = await trio.open_tcp_listeners(config.port, host=config.host or None)
+    caps = ConnectionCaps(
+        total=config.max_connections, per_address=config.max_connections_per_address
+    )
 
     async def handle(stream: trio.abc.Stream) -> None:
+        address = _peer(stream)
+        refusal = caps.open(address)
+        if refusal is not None:
+            metrics.connections_refused.inc()
+            # Answered, not dropped: 503 for HTTP, close 1013 for a WebSocket.
+            await serve_connection(stream, app, config, lifecycle, address, refusal=refusal)
+            return
         metrics.connections_total.labels("tcp").inc()
         metrics.connections.labels("tcp").inc()
         try:
-            await serve_connection(stream, app, config, lifecycle, _peer(stream))
+            await serve_connection(stream, app, config, lifecycle, address)
         finally:
+            caps.close(address)
             metrics.connections.labels("tcp").dec()
 
     async with trio.open_nursery() as handlers:

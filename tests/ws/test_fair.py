@@ -17,11 +17,19 @@ def test_round_robin_across_owners():
 
 def test_newer_job_supersedes_pending_interim():
     q = FairQueue()
-    assert q.put(job("a", "i1", interim=True)) is None
-    superseded = q.put(job("a", "i2", interim=True))
-    assert superseded is not None and superseded.payload == "i1"
-    superseded = q.put(job("a", "final"))
-    assert superseded is not None and superseded.payload == "i2"
-    assert q.put(job("a", "next")) is None  # finals are never dropped
+    assert q.put(job("a", "i1", interim=True)) == []
+    assert [j.payload for j in q.put(job("a", "i2", interim=True))] == ["i1"]
+    assert [j.payload for j in q.put(job("a", "final"))] == ["i2"]
+    assert q.put(job("a", "next")) == []
     assert [q.get().payload, q.get().payload] == ["final", "next"]
     assert len(q) == 0
+
+
+def test_an_owner_never_has_more_than_max_pending():
+    q = FairQueue(max_pending=2)
+    q.put(job("a", "f1"))
+    q.put(job("a", "f2"))
+    assert [j.payload for j in q.put(job("a", "f3"))] == ["f1"]
+    q.put(job("b", "g1"))
+    assert len(q) == 3
+    assert [q.get().payload for _ in range(3)] == ["f2", "g1", "f3"]

@@ -1,5 +1,6 @@
 """A fair job queue: round-robin across owners (sockets), so one talkative counter cannot
-starve the others. An owner's pending interim job is replaced by its newer job. No I/O."""
+starve the others. An owner's pending interim job is replaced by its newer job, and an owner
+never has more than ``max_pending`` jobs waiting (the oldest go first). No I/O."""
 
 from __future__ import annotations
 
@@ -20,20 +21,26 @@ class Job(Generic[T]):
 
 
 class FairQueue(Generic[T]):
-    def __init__(self) -> None:
+    def __init__(self, *, max_pending: int = 4) -> None:
+        if max_pending < 1:
+            raise ValueError("max_pending must be >= 1")
+        self.max_pending = max_pending
         self._queues: OrderedDict[Hashable, deque[Job[T]]] = OrderedDict()
 
     def __len__(self) -> int:
         return sum(len(q) for q in self._queues.values())
 
-    def put(self, job: Job[T]) -> Job[T] | None:
-        """Queue ``job``; return the interim job it supersedes, if any (the caller resolves it)."""
+    def put(self, job: Job[T]) -> list[Job[T]]:
+        """Queue ``job``; return the jobs it displaced (the caller resolves them): a pending
+        interim job of the same owner, and the owner's oldest jobs beyond ``max_pending``."""
         queue = self._queues.setdefault(job.owner, deque())
-        superseded = None
+        displaced = []
         if queue and queue[-1].interim:
-            superseded = queue.pop()
+            displaced.append(queue.pop())
         queue.append(job)
-        return superseded
+        while len(queue) > self.max_pending:
+            displaced.append(queue.popleft())
+        return displaced
 
     def get(self) -> Job[T] | None:
         """The next job, taking owners in turn; None when empty."""

@@ -33,12 +33,17 @@ class _Pending:
 
 class WhisperPool:
     def __init__(
-        self, factory: Callable[[], Transcriber], *, workers: int, metrics: Metrics
+        self,
+        factory: Callable[[], Transcriber],
+        *,
+        workers: int,
+        metrics: Metrics,
+        max_pending_per_owner: int = 4,
     ) -> None:
         self._factory = factory
         self._workers = workers
         self._metrics = metrics
-        self._queue: FairQueue[_Pending] = FairQueue()
+        self._queue: FairQueue[_Pending] = FairQueue(max_pending=max_pending_per_owner)
         self._queued = trio.Semaphore(0)
         self._limiter = trio.CapacityLimiter(workers)
         self._ready = trio.Event()
@@ -67,12 +72,16 @@ class WhisperPool:
         self, owner: Hashable, audio: Audio, options: DecodeOptions, *, interim: bool = False
     ) -> str | None:
         pending = _Pending(audio, options)
-        superseded = self._queue.put(Job(owner, pending, interim, trio.current_time()))
-        if superseded is None:
-            self._queued.release()
-        else:
-            self._metrics.asr_jobs_superseded.inc()
-            superseded.payload.done.set()  # its text stays None
+        displaced = self._queue.put(Job(owner, pending, interim, trio.current_time()))
+        # one semaphore token per queued job: one for the new job, back for each displaced one
+        self._queued.release()
+        for job in displaced:
+            self._queued.acquire_nowait()
+            if job.interim:
+                self._metrics.asr_jobs_superseded.inc()
+            else:
+                self._metrics.audio_dropped_seconds.inc(len(job.payload.audio) / 16_000)
+            job.payload.done.set()  # its text stays None: no recommendation from it
         try:
             await pending.done.wait()
         except trio.Cancelled:

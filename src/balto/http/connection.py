@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Protocol
 
 import h11
@@ -19,17 +20,19 @@ import trio_websocket
 
 from balto import __version__
 from balto.config import Config
-from balto.errors import BadRequest, BaltoError, PayloadTooLarge
+from balto.errors import BadRequest, BaltoError, ClientError, PayloadTooLarge
 from balto.http.messages import Request, Response, error_response, json_response
-from balto.http.replay import ReplayStream
+from balto.http.replay import ReplayStream, UpgradeRequest
 from balto.lifecycle import Lifecycle
+from balto.limits import Refusal
 
 log = logging.getLogger(__name__)
 
 RECEIVE_BYTES = 16 * 1024
+TRY_AGAIN_LATER = 1013
 SERVER_HEADER = f"balto/{__version__}".encode()
 
-WebSocketHandler = Callable[[trio_websocket.WebSocketRequest], Awaitable[None]]
+WebSocketHandler = Callable[[UpgradeRequest], Awaitable[None]]
 
 
 class HttpApp(Protocol):
@@ -55,7 +58,9 @@ class HttpConnection:
         config: Config,
         lifecycle: Lifecycle,
         client: str,
+        refusal: Refusal | None = None,
     ) -> None:
+        self._refusal = refusal
         self._stream = stream
         self._app = app
         self._config = config
@@ -92,6 +97,9 @@ class HttpConnection:
             await self._send_error(BaltoError("Tempo esgotado aguardando a requisição"), status=408)
             return False
         event, request = incoming
+        if self._refusal is not None:
+            await self._refuse(event, request, self._refusal)
+            return False
         if _is_upgrade(request):
             await self._upgrade(event, request)
             return False
@@ -107,6 +115,11 @@ class HttpConnection:
                 return None
             assert isinstance(event, h11.Request)
             head = self._to_request(event, b"")
+            header_bytes = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
+            if header_bytes > self._config.max_header_bytes:
+                # h11 bounds only incomplete heads; a head that arrived whole is checked here.
+                await self._send_error(ClientError("Cabeçalhos grandes demais"), status=431)
+                return None
             if _is_upgrade(head):
                 return event, head
             return event, self._to_request(event, await self._read_body(event))
@@ -139,8 +152,18 @@ class HttpConnection:
                 raise PayloadTooLarge(f"Corpo maior que o limite de {cap} bytes")
             chunks.append(bytes(event.data))
 
-    async def _upgrade(self, event: h11.Request, request: Request) -> None:
-        handler = self._app.websocket_handler(request)
+    async def _refuse(self, event: h11.Request, request: Request, refusal: Refusal) -> None:
+        """Over the connection caps: 503 for HTTP; a WebSocket is accepted and closed 1013."""
+        if _is_upgrade(request):
+            await self._upgrade(event, request, partial(_close_try_again_later, refusal=refusal))
+            return
+        response = json_response(503, {"error": refusal.reason}, headers=(("Retry-After", "5"),))
+        await self._send_response(response, close=True)
+
+    async def _upgrade(
+        self, event: h11.Request, request: Request, handler: WebSocketHandler | None = None
+    ) -> None:
+        handler = handler or self._app.websocket_handler(request)
         if handler is None:
             await self._send_response(
                 json_response(404, {"error": f"Nenhum WebSocket em {request.path}"}), close=True
@@ -148,12 +171,12 @@ class HttpConnection:
             return
         head = b"%s %s HTTP/1.1\r\n" % (event.method, event.target)
         head += b"".join(b"%s: %s\r\n" % (k, v) for k, v in event.headers.raw_items())
-        replay = ReplayStream(head + b"\r\n" + self._conn.trailing_data[0], self._stream)
+        replay = ReplayStream(head + b"\r\n", self._conn.trailing_data[0], self._stream)
         async with trio.open_nursery() as nursery:
             ws_request = await trio_websocket.wrap_server_stream(
                 nursery, replay, max_message_size=self._config.ws_max_message_bytes
             )
-            await handler(ws_request)
+            await handler(UpgradeRequest(ws_request, replay.gate))
             nursery.cancel_scope.cancel()
 
     def _to_request(self, event: h11.Request, body: bytes) -> Request:
@@ -215,6 +238,11 @@ class HttpConnection:
             await self._stream.send_all(data)
 
 
+async def _close_try_again_later(request: UpgradeRequest, *, refusal: Refusal) -> None:
+    ws = await request.accept()
+    await ws.aclose(code=TRY_AGAIN_LATER, reason=refusal.reason)
+
+
 def _is_upgrade(request: Request) -> bool:
     upgrade = (request.header("upgrade") or "").lower()
     return request.method == "GET" and "websocket" in upgrade
@@ -232,6 +260,12 @@ def _http_date() -> bytes:
 
 
 async def serve_connection(
-    stream: trio.abc.Stream, app: HttpApp, config: Config, lifecycle: Lifecycle, client: str
+    stream: trio.abc.Stream,
+    app: HttpApp,
+    config: Config,
+    lifecycle: Lifecycle,
+    client: str,
+    *,
+    refusal: Refusal | None = None,
 ) -> None:
-    await HttpConnection(stream, app, config, lifecycle, client).run()
+    await HttpConnection(stream, app, config, lifecycle, client, refusal).run()

@@ -14,6 +14,7 @@ from balto.errors import (
     ClientError,
     MethodNotAllowed,
     TooManyRequests,
+    Unauthorized,
     UnsupportedMediaType,
 )
 
@@ -88,6 +89,8 @@ def error_response(error: BaltoError) -> Response:
         headers = (("Allow", ", ".join(error.allowed)),)
     elif isinstance(error, TooManyRequests):
         headers = (("Retry-After", str(error.retry_after_s)),)
+    elif isinstance(error, Unauthorized):
+        headers = (("WWW-Authenticate", 'Bearer realm="balto"'),)
     if not isinstance(error, ClientError):
         status = max(status, 500)
     return json_response(status, {"error": error.message}, headers=headers)

@@ -1,19 +1,37 @@
-"""A stream that first replays bytes already read, then reads from the wrapped stream."""
+"""Replaying an upgrade request's bytes into trio-websocket's server handshake.
+
+``ReplayStream`` yields the request head we already parsed, then nothing more until the app has
+answered the handshake (``UpgradeRequest.accept``/``reject`` opens the gate), then the bytes
+that came behind the head, then the socket. The gate matters: wsproto drops any frame bytes it
+receives before the handshake is accepted, and a client may send its first frame in the same
+TCP segment as the handshake.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
+import trio_websocket
 
 
 class ReplayStream(trio.abc.Stream):
-    def __init__(self, prefix: bytes, inner: trio.abc.Stream) -> None:
-        self._prefix = prefix
+    def __init__(self, head: bytes, trailing: bytes, inner: trio.abc.Stream) -> None:
+        self._head = head
+        self._trailing = trailing
         self._inner = inner
+        self.gate = trio.Event()
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
-        if self._prefix:
-            size = len(self._prefix) if max_bytes is None else max_bytes
-            chunk, self._prefix = self._prefix[:size], self._prefix[size:]
+        if self._head:
+            size = len(self._head) if max_bytes is None else max_bytes
+            chunk, self._head = self._head[:size], self._head[size:]
+            await trio.lowlevel.checkpoint()
+            return chunk
+        await self.gate.wait()
+        if self._trailing:
+            size = len(self._trailing) if max_bytes is None else max_bytes
+            chunk, self._trailing = self._trailing[:size], self._trailing[size:]
             await trio.lowlevel.checkpoint()
             return chunk
         return bytes(await self._inner.receive_some(max_bytes))
@@ -26,3 +44,29 @@ class ReplayStream(trio.abc.Stream):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class UpgradeRequest:
+    """The WebSocket handshake as an app sees it: inspect it, then accept or reject it."""
+
+    def __init__(self, inner: trio_websocket.WebSocketRequest, gate: trio.Event) -> None:
+        self._inner = inner
+        self._gate = gate
+
+    @property
+    def path(self) -> str:
+        return str(self._inner.path)
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return list(self._inner.headers)
+
+    async def accept(self, **kwargs: Any) -> trio_websocket.WebSocketConnection:
+        try:
+            return await self._inner.accept(**kwargs)
+        finally:
+            self._gate.set()
+
+    async def reject(self, status_code: int, **kwargs: Any) -> None:
+        self._gate.set()
+        await self._inner.reject(status_code, **kwargs)

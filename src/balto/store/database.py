@@ -80,7 +80,8 @@ class Database:
 
     def create_balcao(self, new: NewBalcao) -> str:
         try:
-            rows = list(self.db.table("clientes").rows_where("codigo = ?", [new.user_codigo], limit=1))
+            clientes = self.db.table("clientes")
+            rows = list(clientes.rows_where("codigo = ?", [new.user_codigo], limit=1))
             if not rows or not same_secret(rows[0]["codigo"], new.user_codigo):
                 raise BadRequest(INVALID_CODE)
             api_key = new_api_key()

@@ -127,6 +127,7 @@ class CounterSession:
             nursery.start_soon(self._recognize)
             nursery.start_soon(self._commands)
             nursery.start_soon(self._send, nursery.cancel_scope)
+            nursery.start_soon(self._keepalive, nursery.cancel_scope)
             nursery.start_soon(self._close_on_shutdown)
 
     async def _receive(self, session_scope: trio.CancelScope) -> None:
@@ -224,11 +225,34 @@ class CounterSession:
             )
 
     async def _send(self, session_scope: trio.CancelScope) -> None:
+        """The one writer. A peer that stops reading is dropped after ``ws_send_timeout_s``."""
         try:
             async for message in self.outbox_rx:
-                await self.ws.send_message(json.dumps(message, ensure_ascii=False))
+                with trio.move_on_after(self.services.config.ws_send_timeout_s) as sending:
+                    await self.ws.send_message(json.dumps(message, ensure_ascii=False))
+                if sending.cancelled_caught:
+                    log.warning("balcao %s stopped reading: session dropped", self.balcao.id)
+                    break
         except trio_websocket.ConnectionClosed:
-            session_scope.cancel()
+            pass
+        session_scope.cancel()
+
+    async def _keepalive(self, session_scope: trio.CancelScope) -> None:
+        """Ping the peer; one that does not answer within the interval has vanished."""
+        interval = self.services.config.ws_ping_interval_s
+        try:
+            while True:
+                await trio.sleep(interval)
+                with trio.move_on_after(interval) as waiting:
+                    await self.ws.ping()
+                if waiting.cancelled_caught:
+                    log.warning(
+                        "balcao %s: no pong in %.0f s, session dropped", self.balcao.id, interval
+                    )
+                    break
+        except trio_websocket.ConnectionClosed:
+            pass
+        session_scope.cancel()
 
     async def _close_on_shutdown(self) -> None:
         await self.services.lifecycle.stopping.wait()
