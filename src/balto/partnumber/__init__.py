@@ -1,0 +1,1 @@
+"""Partnumber services: classification of items into the Harmonized System / NCM."""

@@ -1,0 +1,191 @@
+"""The classification pipeline: validate -> catalog -> interpret -> retrieve -> rank."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from balto.config import Config
+from balto.partnumber.classify.catalog import Catalog
+from balto.partnumber.classify.embeddings import FloatArray, shared_encoder
+from balto.partnumber.classify.glossary import Glossary
+from balto.partnumber.classify.index import Query, SearchIndex, Weights
+from balto.partnumber.classify.models import (
+    SOURCE_CATALOG,
+    SOURCE_MODEL,
+    Candidate,
+    Classification,
+    ClassifyRequest,
+    Progress,
+)
+from balto.partnumber.classify.ncm import ItemRanker
+from balto.partnumber.classify.nomenclature import (
+    Nomenclature,
+    attach_ncm,
+    format_code,
+    load_hs,
+    read_ncm_json,
+)
+from balto.partnumber.classify.validation import clean_request
+
+log = logging.getLogger(__name__)
+
+TOTAL_STEPS = 5
+# Softmax temperature over subheading scores: fitted on the dev half so that the mean
+# confidence matches the top-1 subheading accuracy there.
+TEMPERATURE = 0.1
+# Below this confidence the classifier abstains (candidates are still returned).
+ABSTAIN_BELOW = 0.25
+TOP_K = 3
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Classifier:
+    """Offline HS / NCM classifier. ``classify`` is blocking and thread-safe."""
+
+    def __init__(
+        self,
+        nomenclature: Nomenclature,
+        index: SearchIndex,
+        glossary: Glossary,
+        catalog: Catalog,
+        items: ItemRanker | None,
+        weights: Weights | None = None,
+    ) -> None:
+        self.nomenclature = nomenclature
+        self.index = index
+        self.glossary = glossary
+        self.catalog = catalog
+        self.items = items
+        self.weights = weights or Weights()
+        self.load_seconds = 0.0
+        self.cached = index.cached and (items is None or items.cached)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        catalog_csv: Path | None = None,
+        ncm_json: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> Classifier:
+        """Build the classifier. Nomenclature embeddings are cached under ``cache_dir``
+        (default: ``$XDG_CACHE_HOME/balto/partnumber``)."""
+        started = time.perf_counter()
+        cache = cache_dir if cache_dir is not None else Config().cache_dir / "partnumber"
+        nom = load_hs()
+        if ncm_json is not None:
+            attach_ncm(nom, read_ncm_json(ncm_json))
+        catalog = Catalog.load_csv(catalog_csv) if catalog_csv is not None else Catalog([])
+        encoder = shared_encoder()
+        index = SearchIndex(nom, encoder, cache)
+        items = ItemRanker(nom, encoder, cache) if nom.has_ncm else None
+        classifier = cls(nom, index, Glossary.load_default(), catalog, items)
+        classifier.load_seconds = time.perf_counter() - started
+        log.info(
+            "classificador carregado em %.1f s (cache %s, catálogo %d itens, NCM %s)",
+            classifier.load_seconds, "quente" if classifier.cached else "frio",
+            len(catalog), "sim" if nom.has_ncm else "não",
+        )
+        return classifier
+
+    def classify(self, request: ClassifyRequest, progress: ProgressCallback) -> Classification:
+        progress(Progress(1, TOTAL_STEPS, "Validando dados do item..."))
+        request = clean_request(request)
+        description = request.description or ""
+
+        progress(Progress(2, TOTAL_STEPS, "Consultando catálogo..."))
+        hit = self.catalog.lookup(request.partnumber, request.manufacturer)
+        if hit is not None:
+            confidence = 1.0 if hit.exact else 0.9
+            candidate = Candidate(format_code(hit.item.code), self._describe(hit.item.code), 1.0)
+            progress(Progress(TOTAL_STEPS, TOTAL_STEPS, "Item encontrado no catálogo"))
+            return Classification(
+                request.partnumber, description or hit.item.description, candidate,
+                [candidate], confidence, SOURCE_CATALOG,
+                "Código obtido do catálogo de itens conhecidos"
+                + ("" if hit.exact else " (fabricante diferente do informado)"),
+            )
+        if not description:
+            progress(Progress(TOTAL_STEPS, TOTAL_STEPS, "Classificação não realizada"))
+            return Classification(
+                request.partnumber, "", None, [], 0.0, SOURCE_MODEL,
+                "Item fora do catálogo e sem descrição: informe a descrição para classificar",
+            )
+
+        progress(Progress(3, TOTAL_STEPS, "Interpretando a descrição..."))
+        translation = self.glossary.translate(description, self.index.vocabulary_en)
+        query = self.index.embed_query(description, translation.segments)
+
+        progress(Progress(4, TOTAL_STEPS, "Buscando candidatos na nomenclatura..."))
+        scores = self._scores(query, request.manufacturer)
+
+        progress(Progress(5, TOTAL_STEPS, "Ranqueando por capítulo, posição e subposição..."))
+        candidates = self._rank(scores, description, query.vectors[0])
+        confidence = candidates[0].score if candidates else 0.0
+        # Without a single understood word the ranking rests on the encoder alone: too weak
+        # to answer (with an NCM table the Portuguese texts are matched directly instead).
+        understood = translation.known > 0 or self.nomenclature.has_ncm
+        if not understood:
+            confidence = min(confidence, ABSTAIN_BELOW / 2)
+        answer = candidates[0] if candidates and confidence >= ABSTAIN_BELOW else None
+        if answer is None:
+            message = (
+                "Descrição não reconhecida: verifique os candidatos manualmente"
+                if not understood
+                else "Confiança baixa: verifique os candidatos manualmente"
+            )
+        else:
+            message = "Classificado pelo modelo a partir da descrição"
+        return Classification(
+            request.partnumber, description, answer, candidates, round(confidence, 4),
+            SOURCE_MODEL, message,
+        )
+
+    def top_codes(
+        self, description: str, manufacturer: str | None = None, k: int = TOP_K
+    ) -> tuple[list[str], list[str]]:
+        """The ``k`` best headings and subheadings (digits) for a description, without the
+        catalog: headings in the order of their best subheading. Used by the evaluation."""
+        translation = self.glossary.translate(description, self.index.vocabulary_en)
+        query = self.index.embed_query(description, translation.segments)
+        order = np.argsort(-self._scores(query, manufacturer))
+        subs = [self.index.sub_codes[int(i)] for i in order[: k * 20]]
+        headings = list(dict.fromkeys(code[:4] for code in subs))
+        return headings[:k], subs[:k]
+
+    def _scores(self, query: Query, manufacturer: str | None) -> FloatArray:
+        prior = self.catalog.chapter_prior(manufacturer)
+        return self.index.score(query, self.weights, prior).subheadings
+
+    def _rank(self, scores: FloatArray, description: str, vector: FloatArray) -> list[Candidate]:
+        logits = (scores - scores.max()) / TEMPERATURE
+        probs = np.exp(logits)
+        probs /= probs.sum()
+        order = np.argsort(-probs)[: TOP_K * 2]
+        out: list[Candidate] = []
+        for i in order:
+            code6 = self.index.sub_codes[int(i)]
+            p_sub = float(probs[i])
+            ranked = self.items.rank(code6, description, vector) if self.items else []
+            if not ranked:
+                out.append(Candidate(format_code(code6), self._describe(code6), p_sub))
+                continue
+            for node, p_item in ranked[:TOP_K]:
+                out.append(Candidate(format_code(node.code), node.description, p_sub * p_item))
+        out.sort(key=lambda c: -c.score)
+        return [Candidate(c.code, c.description, round(c.score, 4)) for c in out[:TOP_K]]
+
+    def _describe(self, code: str) -> str:
+        nom = self.nomenclature
+        if len(code) == 8:
+            for node in nom.items.get(code[:6], []):
+                if node.code == code:
+                    return node.description
+        sub = nom.subheadings.get(code[:6])
+        return sub.description if sub is not None else ""
