@@ -101,6 +101,37 @@ def cmd_health(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partnumber_serve(args: argparse.Namespace) -> int:
+    """Run the Partnumber classification service (REST + Socket.IO, default port 5000)."""
+    import os
+
+    from balto.partnumber.service import DEFAULT_PORT, load_classifier, run_partnumber
+    from balto.socketio import CorsConfig
+
+    port = (
+        args.port if args.port is not None else (None if os.environ.get("PORT") else DEFAULT_PORT)
+    )
+    config = Config.from_env(host=args.host, port=port)
+    origins = args.cors_origin or None
+    cors = CorsConfig(allowed_origins=origins[0] if origins == ["*"] else origins)
+    # Loaded before the event loop: a bad --catalog/--ncm is a plain "erro: ..." and exit 1.
+    log.info("loading the partnumber classifier")
+    classifier = load_classifier(args.catalog, args.ncm, config.cache_dir / "partnumber")
+
+    async def main() -> None:
+        lifecycle = Lifecycle()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_stop_on_signals, lifecycle)
+            await run_partnumber(
+                config, classifier_factory=lambda: classifier, lifecycle=lifecycle, cors=cors
+            )
+            nursery.cancel_scope.cancel()
+
+    log.info("balto %s: partnumber service on %s:%s", __version__, config.host, config.port)
+    trio.run(main)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="balto", description=__doc__)
     parser.add_argument("--version", action="version", version=f"balto {__version__}")
@@ -130,6 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("arquivo", nargs="?", help="JSON rule file; omit to restore the default")
     rules.add_argument("--db", type=Path, help="SQLite file (env DB_FILE)")
     rules.set_defaults(func=cmd_rules)
+
+    partnumber = commands.add_parser("partnumber", help="partnumber classification service")
+    partnumber_commands = partnumber.add_subparsers(dest="partnumber_command", required=True)
+    pn_serve = partnumber_commands.add_parser(
+        "serve", help="run the classification service (REST + Socket.IO)"
+    )
+    pn_serve.add_argument("--host", help="listen address (env HOST, default 0.0.0.0)")
+    pn_serve.add_argument("--port", type=int, help="port (env PORT, default 5000)")
+    pn_serve.add_argument("--catalog", type=Path, help="CSV of known partnumbers and codes")
+    pn_serve.add_argument("--ncm", type=Path, help="NCM table (JSON) for 8-digit codes")
+    pn_serve.add_argument(
+        "--cors-origin",
+        action="append",
+        help="allowed browser Origin (repeatable; '*' for any; default: same origin only)",
+    )
+    pn_serve.set_defaults(func=cmd_partnumber_serve)
     return parser
 
 

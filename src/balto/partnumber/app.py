@@ -1,0 +1,211 @@
+"""The Partnumber classification service: REST + Socket.IO on one port (Flask-SocketIO drop-in).
+
+* ``POST /classify-partnumber`` → 202 ``{"message", "task_id", "room_id"}``;
+* ``GET /tasks/<task_id>`` → the task's state, latest status and result (404 when unknown);
+* ``GET /health``;
+* ``/socket.io/``: ``connected`` on connect, ``ping_event`` → ``pong_event``, ``message`` →
+  echoed back as ``message``, ``join`` ``{"room_id"}`` → subscribe (with replay, see
+  :mod:`balto.partnumber.tasks`). Task events go to the task's room.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from typing import Any
+
+import trio
+
+from balto.errors import BadRequest, BaltoError, MethodNotAllowed, NotFound, PayloadTooLarge
+from balto.http.connection import WebSocketHandler
+from balto.http.messages import Request, Response, error_response, json_response
+from balto.http.router import Router
+from balto.partnumber.classify.models import ClassifyRequest
+from balto.partnumber.classify.validation import (
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_PARTNUMBER,
+    clean_request,
+)
+from balto.partnumber.tasks import Emission, Task, TaskRegistry
+from balto.partnumber.worker import DEFAULT_QUEUE_SIZE, ClassificationWorker, ClassifierLike
+from balto.sio import SocketIOShell, cors_headers
+
+__all__ = ["PartnumberApp", "parse_classify_body"]
+
+log = logging.getLogger(__name__)
+
+MAX_JSON_BODY_BYTES = 64 * 1024
+FIELD_LIMITS = {
+    "partnumber": MAX_PARTNUMBER,
+    "description": MAX_DESCRIPTION,
+    "manufacturer": MAX_NAME,
+    "supplier": MAX_NAME,
+    "socket_session_id": 100,
+}
+ACCEPTED = (
+    "Seu pedido de classificação foi aceito. Emita 'join' com o room_id para acompanhar o "
+    "progresso e receber o resultado."
+)
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"O campo '{name}' deve ser texto")
+    value = value.strip()
+    limit = FIELD_LIMITS[name]
+    if len(value) > limit:
+        raise BadRequest(f"O campo '{name}' excede {limit} caracteres")
+    return value or None
+
+
+def parse_classify_body(body: bytes) -> tuple[ClassifyRequest, str | None]:
+    """The classification request and the optional ``socket_session_id`` of a POST body.
+
+    The body is read as JSON whatever its Content-Type (like Flask's ``get_json(force=True)``);
+    the classifier's own request checks run here too, so a bad item is a 400, not a failed task.
+    """
+    if len(body) > MAX_JSON_BODY_BYTES:
+        raise PayloadTooLarge(f"Corpo maior que o limite de {MAX_JSON_BODY_BYTES} bytes")
+    if not body.strip():
+        raise BadRequest("Corpo da requisição vazio: envie um objeto JSON")
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadRequest("Corpo da requisição não é UTF-8 válido") from exc
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"JSON malformado (linha {exc.lineno}, coluna {exc.colno})") from exc
+    if not isinstance(value, dict):
+        raise BadRequest("O corpo deve ser um objeto JSON")
+    partnumber = _text(value, "partnumber")
+    if partnumber is None:
+        raise BadRequest("O campo 'partnumber' é obrigatório")
+    request = ClassifyRequest(
+        partnumber=partnumber,
+        description=_text(value, "description"),
+        manufacturer=_text(value, "manufacturer"),
+        supplier=_text(value, "supplier"),
+    )
+    return clean_request(request), _text(value, "socket_session_id")
+
+
+def _room_of(data: Any) -> str | None:
+    room = data.get("room_id") if isinstance(data, dict) else data
+    return room if isinstance(room, str) and room else None
+
+
+class PartnumberApp:
+    """The :class:`~balto.http.connection.HttpApp` of the service. Run :attr:`worker` (and the
+    shell's :meth:`~balto.sio.SocketIOShell.run`) next to the server."""
+
+    def __init__(
+        self,
+        classifier: ClassifierLike,
+        shell: SocketIOShell,
+        *,
+        registry: TaskRegistry | None = None,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+    ) -> None:
+        self.shell = shell
+        self.sio = shell.server
+        self.registry = registry or TaskRegistry()
+        self.worker = ClassificationWorker(
+            classifier, self.registry, self.publish, queue_size=queue_size
+        )
+        self.router = Router()
+        self.router.add("POST", "/classify-partnumber", self.classify)
+        self.router.add("GET", "/tasks/{task_id}", self.get_task)
+        self.router.add("GET", "/health", self.health)
+        self.sio.on_connect(self._on_connect)
+        self.sio.on("join", self._on_join)
+        self.sio.on("ping_event", self._on_ping)
+        self.sio.on("message", self._on_message)
+
+    # -- the HttpApp protocol -------------------------------------------------------------
+
+    async def handle_http(self, request: Request) -> Response:
+        if self.shell.handles(request.path):
+            return await self.shell.handle_http(request)
+        try:
+            cors = tuple(cors_headers(self.shell.cors, request))
+        except BaltoError as exc:
+            return error_response(exc)
+        try:
+            response = await self._route(request)
+        except BaltoError as exc:
+            response = error_response(exc)
+        except Exception:  # a bug: answer 500, keep serving, keep the traceback
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = json_response(500, {"error": "Erro interno do servidor"})
+        return dataclasses.replace(response, headers=response.headers + cors)
+
+    def websocket_handler(self, request: Request) -> WebSocketHandler | None:
+        return self.shell.websocket_handler(request)
+
+    async def _route(self, request: Request) -> Response:
+        try:
+            match = self.router.resolve(request.method, request.path)
+        except MethodNotAllowed:
+            if request.method == "OPTIONS":  # CORS preflight of an existing route
+                return Response(200, b"", content_type="text/plain; charset=utf-8")
+            raise
+        return await match.route.handler(dataclasses.replace(request, params=match.params))
+
+    # -- REST -----------------------------------------------------------------------------
+
+    async def classify(self, request: Request) -> Response:
+        classify_request, socket_session_id = parse_classify_body(request.body)
+        task = self.registry.create(
+            classify_request, trio.current_time(), socket_session_id=socket_session_id
+        )
+        self.worker.submit(task)
+        log.info("task %s: %s queued", task.task_id, classify_request.partnumber)
+        return json_response(
+            202, {"message": ACCEPTED, "task_id": task.task_id, "room_id": task.room_id}
+        )
+
+    async def get_task(self, request: Request) -> Response:
+        task = self.registry.get(request.params["task_id"])
+        if task is None:
+            raise NotFound("Tarefa não encontrada (id desconhecido ou expirado)")
+        return json_response(200, task.snapshot())
+
+    async def health(self, request: Request) -> Response:
+        return json_response(
+            200,
+            {
+                "status": "ok",
+                "tasks": len(self.registry),
+                "queued": self.worker.queued,
+                "socketio_sessions": len(self.sio.engine),
+            },
+        )
+
+    # -- Socket.IO ------------------------------------------------------------------------
+
+    def publish(self, task: Task, emissions: list[Emission]) -> None:
+        for event, payload in emissions:
+            self.sio.emit(event, payload, to=task.room_id)
+
+    def _on_connect(self, sid: str, auth: Any) -> None:
+        self.sio.emit("connected", {"socket_session_id": sid}, to=sid)
+
+    def _on_join(self, sid: str, data: Any = None, *_: Any) -> dict[str, str]:
+        room = _room_of(data)
+        if room is None:
+            return {"status": "error", "error": 'Envie {"room_id": "..."} no evento join'}
+        already_member = room in self.sio.rooms.rooms_of(sid)
+        self.sio.enter_room(sid, room)
+        for event, payload in self.registry.replay(room, already_member=already_member):
+            self.sio.emit(event, payload, to=sid)
+        return {"status": "ok", "room_id": room}
+
+    def _on_ping(self, sid: str, *_: Any) -> None:
+        self.sio.emit("pong_event", {"message": "pong"}, to=sid)
+
+    def _on_message(self, sid: str, *args: Any) -> None:
+        self.sio.emit("message", *args, to=sid)

@@ -1,0 +1,78 @@
+"""Running the Partnumber service: load the classifier, then serve REST + Socket.IO."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import trio
+
+from balto.config import Config
+from balto.lifecycle import Lifecycle
+from balto.metrics import Metrics
+from balto.partnumber.app import PartnumberApp
+from balto.partnumber.tasks import TaskRegistry
+from balto.partnumber.worker import ClassifierLike
+from balto.server import serve
+from balto.sio import SocketIOShell
+from balto.socketio import CorsConfig, EngineConfig
+
+__all__ = ["DEFAULT_PORT", "load_classifier", "run_partnumber", "socketio_config"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 5000
+#: Room above Engine.IO's maxPayload (1,000,000) for HTTP framing and WebSocket frames.
+BODY_HEADROOM_BYTES = 64 * 1024
+
+
+def socketio_config(config: Config, engine: EngineConfig) -> Config:
+    """``config`` with HTTP body / WebSocket message caps large enough for ``maxPayload``."""
+    need = engine.max_payload + BODY_HEADROOM_BYTES
+    return dataclasses.replace(
+        config,
+        max_body_bytes=max(config.max_body_bytes, need),
+        ws_max_message_bytes=max(config.ws_max_message_bytes, need),
+    )
+
+
+def load_classifier(
+    catalog_csv: Path | None = None, ncm_json: Path | None = None, cache_dir: Path | None = None
+) -> ClassifierLike:
+    """The real classifier (blocking: run it in a thread)."""
+    from balto.partnumber.classify import Classifier
+
+    classifier: ClassifierLike = Classifier.load(
+        catalog_csv=catalog_csv, ncm_json=ncm_json, cache_dir=cache_dir
+    )
+    return classifier
+
+
+async def run_partnumber(
+    config: Config,
+    *,
+    classifier_factory: Callable[[], ClassifierLike],
+    lifecycle: Lifecycle,
+    cors: CorsConfig | None = None,
+    engine_config: EngineConfig | None = None,
+    registry: TaskRegistry | None = None,
+    task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Load the classifier (in a thread), then serve until ``lifecycle.stop()``."""
+    engine_config = engine_config or EngineConfig()
+    classifier = await trio.to_thread.run_sync(classifier_factory)
+    shell = SocketIOShell(engine_config, cors=cors)
+    app = PartnumberApp(classifier, shell, registry=registry)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(shell.run, lifecycle.stopping)
+        nursery.start_soon(app.worker.run)
+        await serve(
+            app,
+            socketio_config(config, engine_config),
+            lifecycle,
+            Metrics(),
+            task_status=task_status,
+        )
+        nursery.cancel_scope.cancel()
