@@ -29,6 +29,8 @@ from balto.limits import Refusal
 log = logging.getLogger(__name__)
 
 RECEIVE_BYTES = 16 * 1024
+LINGER_S = 2.0
+LINGER_BYTES = 8 * 1024 * 1024
 TRY_AGAIN_LATER = 1013
 SERVER_HEADER = f"balto/{__version__}".encode()
 
@@ -129,7 +131,16 @@ class HttpConnection:
             )
         except PayloadTooLarge as exc:
             await self._send_response(error_response(exc), close=True)
+            await self._linger()
         return None
+
+    async def _linger(self) -> None:
+        """Discard what the peer is still sending for a moment before closing, so that it
+        reads our early answer (413) instead of a connection reset."""
+        with trio.move_on_after(LINGER_S):
+            for _ in range(LINGER_BYTES // RECEIVE_BYTES):
+                if not await self._stream.receive_some(RECEIVE_BYTES):
+                    break
 
     async def _read_body(self, request: h11.Request) -> bytes:
         cap = self._config.max_body_bytes
