@@ -29,7 +29,7 @@ import requests
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
-DEFAULT_SENTENCE = "Boa tarde. Estou com uma dor de cabeça muito forte desde ontem."
+DEFAULT_SENTENCE = "Boa tarde. Estou com muita dor nas costas."
 CHUNK_S = 0.1
 
 
@@ -71,7 +71,9 @@ def synthesize(sentence: str) -> tuple[bytes, int]:
     if not shutil.which("espeak-ng"):
         raise Failure("espeak-ng não encontrado: instale-o ou use --wav")
     wav = subprocess.run(
-        ["espeak-ng", "-v", "pt-br", "--stdout", sentence], capture_output=True, check=True
+        ["espeak-ng", "-v", "pt-br", "-s", "150", "--stdout", sentence],
+        capture_output=True,
+        check=True,
     ).stdout
     return load_wav(wav)
 

@@ -61,6 +61,8 @@ class SpectralVadConfig:
     floor_rise_speech: float = 0.005
     floor_max_rise_db: float = 1.0
     floor_max_rise_speech_db: float = 0.1
+    # The first floor is the per-bin minimum over the first frames (not their mean), so a
+    # stream that starts with speech does not take the speech for the noise floor.
     init_frames: int = 10
 
 
@@ -117,9 +119,7 @@ class SpectralVad:
         floor = self._floor
         self._frames += 1
         if floor is None or self._frames <= cfg.init_frames:
-            self._floor = (
-                smooth.copy() if floor is None else floor + (smooth - floor) / self._frames
-            )
+            self._floor = smooth.copy() if floor is None else np.minimum(floor, smooth)
             return False
 
         total = float(band.sum())

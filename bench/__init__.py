@@ -1,0 +1,1 @@
+"""Balto benchmarks: ``python -m bench`` (see ``bench/__main__.py``)."""
