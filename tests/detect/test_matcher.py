@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from balto.detect import default_rules, find_opportunities
 from balto.detect.matcher import (
     Phrase,
     PhraseMatch,
@@ -123,3 +124,23 @@ def test_every_occurrence_is_reported() -> None:
 def test_rejects_empty_phrase() -> None:
     with pytest.raises(ValueError):
         PhraseMatcher([Phrase(())])
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Estou com uma tossa que não passa.", "tosse"),  # whisper's slips on real clips
+        ("Tendo muita asia depois do almoço.", "azia_ma_digestao"),
+        ("tenho febri desde ontem", "febre"),
+    ],
+)
+def test_one_slip_after_a_complaint_cue_matches(text, rule):
+    assert [o.rule_id for o in find_opportunities(default_rules(), text)] == [rule]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Fiz uma viagem para a Ásia.", "A tossa do vizinho.", "Estou com fome.", "tenho fé"],
+)
+def test_one_slip_without_a_cue_or_too_far_does_not(text):
+    assert find_opportunities(default_rules(), text) == []

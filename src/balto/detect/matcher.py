@@ -15,6 +15,11 @@ counts as exact. Two guards keep false positives down:
   from "dor nas costas";
 * ``Phrase.exact`` phrases (used for vetoes) accept exact words only.
 
+One relaxation: a one-word phrase heard with a single slip ("tossa" for "tosse", "asia" for
+"azia") matches when a complaint cue stands just before it in the same sentence ("estou com
+uma tossa", "tenho muita asia"), the word has at least 4 letters and keeps its first letter.
+A bare "Ásia" ("viagem para a Ásia") still never becomes "azia".
+
 Everything that depends only on the phrases is precomputed: the phrase vocabulary, a
 deletion index over it (SymSpell style: two words within edit distance k share a string
 obtained by deleting at most k letters from each) and a per-matcher cache from heard word to
@@ -29,6 +34,31 @@ from dataclasses import dataclass
 from balto.detect.normalize import Tokens
 
 MAX_GAP = 2
+CUE_WINDOW = 3  # words before a one-word phrase where a complaint cue may stand
+COMPLAINT_CUES = frozenset(
+    {
+        "estou",
+        "to",
+        "tou",
+        "ta",
+        "esta",
+        "estava",
+        "tenho",
+        "tem",
+        "tive",
+        "sinto",
+        "senti",
+        "sentindo",
+        "peguei",
+        "muita",
+        "muito",
+        "com",
+        "uma",
+        "um",
+        "forte",
+        "crise",
+    }
+)
 SHORT_WORD = 3  # up to this length: exact or one same-first-letter substitution
 MEDIUM_WORD = 6  # up to this length: one edit; longer: two
 _CACHE_SIZE = 20_000
@@ -184,6 +214,8 @@ class PhraseMatcher:
                     anchored = at[position][first_id]
                     if exact_only and not anchored:
                         continue
+                    if not anchored and len(ids) == 1:
+                        anchored = self._cued_slip(first_id, tokens, content[position])
                     last = self._extend(ids, 1, position, anchored, exact_only, at, sentence)
                     if last is not None:
                         matches.append(
@@ -191,6 +223,17 @@ class PhraseMatcher:
                         )
         matches.sort()
         return matches
+
+    def _cued_slip(self, word_id: int, tokens: Tokens, index: int) -> bool:
+        """A one-slip word (same first letter, 4+ letters) right after a complaint cue."""
+        expected, heard = self._vocabulary[word_id], tokens.words[index]
+        if len(expected) < 4 or heard[0] != expected[0] or edit_distance(expected, heard, 1) > 1:
+            return False
+        window = range(max(0, index - CUE_WINDOW), index)
+        return any(
+            tokens.words[i] in COMPLAINT_CUES and tokens.sentence[i] == tokens.sentence[index]
+            for i in window
+        )
 
     def clear_cache(self) -> None:
         """Forget the heard-word lookups (they are rebuilt on demand)."""
