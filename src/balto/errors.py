@@ -74,6 +74,12 @@ class ServerFault(BaltoError):
     status: int = 500
 
 
+class ServiceUnavailable(ServerFault):
+    """Over capacity for now; the client may retry later."""
+
+    status = 503
+
+
 class StorageError(ServerFault):
     status = 503
 

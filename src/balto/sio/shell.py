@@ -18,7 +18,7 @@ from typing import ParamSpec, TypeVar
 import trio
 import trio_websocket
 
-from balto.errors import BaltoError, ClientError, ServerFault
+from balto.errors import BaltoError, ClientError, ServerFault, ServiceUnavailable
 from balto.http.connection import WebSocketHandler
 from balto.http.messages import Request, Response, error_response
 from balto.sio.wakeups import Wakeups
@@ -44,10 +44,6 @@ WS_CLOSE_TIMEOUT_S = 5.0  # how long a closing handshake may take before we drop
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-
-
-class ServiceUnavailable(ServerFault):
-    status = 503
 
 
 def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
