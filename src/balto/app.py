@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 
 import trio
@@ -136,14 +137,15 @@ class BaltoApp:
         raise ClientError("Use uma conexão WebSocket (Upgrade: websocket) em /ws", status=426)
 
 
-async def run_balto(
-    config: Config,
-    *,
-    transcriber_factory: Callable[[], Transcriber],
-    lifecycle: Lifecycle,
-    task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    """Open the database, start the whisper pool and serve until ``lifecycle.stop()``."""
+TranscriberFactory = Callable[[], Transcriber]
+
+
+@asynccontextmanager
+async def open_balto(
+    config: Config, *, transcriber_factory: TranscriberFactory, lifecycle: Lifecycle
+) -> AsyncIterator[BaltoApp]:
+    """The app with its database open and its whisper pool loaded, for as long as the context
+    lasts; our own listener (``run_balto``) and the ASGI lifespan both serve it."""
     database = await trio.to_thread.run_sync(Database, config.db_file)
     store = Store(database)
     metrics = Metrics()
@@ -161,12 +163,40 @@ async def run_balto(
         lifecycle=lifecycle,
         rules=RulesCache(),
     )
-    app = BaltoApp(services)
     try:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(pool.run)
-            await serve(app, config, lifecycle, metrics, task_status=task_status)
+            nursery.start_soon(pool.run)  # loads beside the listener: /health says "iniciando"
+            yield BaltoApp(services)
             nursery.cancel_scope.cancel()
     finally:
         with trio.CancelScope(shield=True):
             await store.aclose()
+
+
+def whisper_factory(config: Config) -> TranscriberFactory:
+    """Resolve the model (blocking: it may convert it) and return the transcriber factory."""
+    from balto.asr.models import resolve_model
+    from balto.asr.whisper import WhisperTranscriber
+
+    model_path = resolve_model(
+        config.model_path, config.model_size, config.cache_dir, progress=True
+    )
+
+    def factory() -> Transcriber:
+        return WhisperTranscriber(model_path, n_threads=config.asr_threads_per_worker)
+
+    return factory
+
+
+async def run_balto(
+    config: Config,
+    *,
+    transcriber_factory: TranscriberFactory,
+    lifecycle: Lifecycle,
+    task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve the app on our own listener until ``lifecycle.stop()``."""
+    async with open_balto(
+        config, transcriber_factory=transcriber_factory, lifecycle=lifecycle
+    ) as app:
+        await serve(app, config, lifecycle, app.services.metrics, task_status=task_status)

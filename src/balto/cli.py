@@ -6,12 +6,13 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import trio
 
 from balto import __version__
+from balto.asr.base import Transcriber
 from balto.config import Config, ConfigError
 from balto.errors import BaltoError
 from balto.lifecycle import Lifecycle
@@ -28,12 +29,8 @@ async def _stop_on_signals(lifecycle: Lifecycle) -> None:
             lifecycle.stop()
 
 
-async def _serve_balto(config: Config, model_path: Path) -> None:
+async def _serve_balto(config: Config, factory: Callable[[], Transcriber]) -> None:
     from balto.app import run_balto
-    from balto.asr.whisper import WhisperTranscriber
-
-    def factory() -> WhisperTranscriber:
-        return WhisperTranscriber(model_path, n_threads=config.asr_threads_per_worker)
 
     lifecycle = Lifecycle()
     async with trio.open_nursery() as nursery:
@@ -43,14 +40,12 @@ async def _serve_balto(config: Config, model_path: Path) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from balto.asr.models import resolve_model
-
     config = Config.from_env(host=args.host, port=args.port, db_file=args.db)
-    model_path = resolve_model(
-        config.model_path, config.model_size, config.cache_dir, progress=True
-    )
-    log.info("balto %s: model %s, database %s", __version__, model_path, config.db_file)
-    trio.run(_serve_balto, config, model_path)
+    from balto.app import whisper_factory
+
+    factory = whisper_factory(config)  # converts the model first if it is missing
+    log.info("balto %s: database %s", __version__, config.db_file)
+    trio.run(_serve_balto, config, factory)
     return 0
 
 
@@ -146,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
+    # handled in main(): its arguments are python -m balto.asgi's (see balto tls --help)
+    commands.add_parser(
+        "tls", help="serve balto or partnumber under hypercorn with TLS (wss://) and HTTP/2"
+    )
+
     health = commands.add_parser("health", help="probe a running server's /health")
     health.set_defaults(func=cmd_health)
 
@@ -181,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["tls"]:  # everything after it is python -m balto.asgi's
+        from balto.asgi.run import main as asgi_main
+
+        return asgi_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -22,7 +22,12 @@ from balto import __version__
 from balto.config import Config
 from balto.errors import BadRequest, BaltoError, ClientError, PayloadTooLarge
 from balto.http.messages import Request, Response, error_response, json_response
-from balto.http.replay import ReplayStream, UpgradeRequest
+from balto.http.upgrade import (
+    ReplayStream,
+    UpgradeRequest,
+    WebSocketUpgrade,
+    close_try_again_later,
+)
 from balto.lifecycle import Lifecycle
 from balto.limits import Refusal
 
@@ -31,10 +36,9 @@ log = logging.getLogger(__name__)
 RECEIVE_BYTES = 16 * 1024
 LINGER_S = 2.0
 LINGER_BYTES = 8 * 1024 * 1024
-TRY_AGAIN_LATER = 1013
 SERVER_HEADER = f"balto/{__version__}".encode()
 
-WebSocketHandler = Callable[[UpgradeRequest], Awaitable[None]]
+WebSocketHandler = Callable[[WebSocketUpgrade], Awaitable[None]]
 
 
 class HttpApp(Protocol):
@@ -166,7 +170,7 @@ class HttpConnection:
     async def _refuse(self, event: h11.Request, request: Request, refusal: Refusal) -> None:
         """Over the connection caps: 503 for HTTP; a WebSocket is accepted and closed 1013."""
         if _is_upgrade(request):
-            await self._upgrade(event, request, partial(_close_try_again_later, refusal=refusal))
+            await self._upgrade(event, request, partial(close_try_again_later, refusal=refusal))
             return
         response = json_response(503, {"error": refusal.reason}, headers=(("Retry-After", "5"),))
         await self._send_response(response, close=True)
@@ -247,11 +251,6 @@ class HttpConnection:
         data = self._conn.send(event)
         if data:
             await self._stream.send_all(data)
-
-
-async def _close_try_again_later(request: UpgradeRequest, *, refusal: Refusal) -> None:
-    ws = await request.accept()
-    await ws.aclose(code=TRY_AGAIN_LATER, reason=refusal.reason)
 
 
 def _is_upgrade(request: Request) -> bool:

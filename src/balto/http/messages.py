@@ -29,6 +29,7 @@ class Request:
     body: bytes = b""
     client: str = ""
     params: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    scheme: str = "http"  # "https" when a TLS front end (the ASGI shell) says so
 
     @property
     def path(self) -> str:

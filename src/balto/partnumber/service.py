@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import trio
@@ -50,6 +51,27 @@ def load_classifier(
     return classifier
 
 
+@asynccontextmanager
+async def open_partnumber(
+    *,
+    classifier_factory: Callable[[], ClassifierLike],
+    lifecycle: Lifecycle,
+    cors: CorsConfig | None = None,
+    engine_config: EngineConfig | None = None,
+    registry: TaskRegistry | None = None,
+) -> AsyncIterator[PartnumberApp]:
+    """The app with its classifier loaded, and the Socket.IO timer and the classification
+    worker running, for as long as the context lasts; our listener and ASGI both serve it."""
+    classifier = await trio.to_thread.run_sync(classifier_factory)
+    shell = SocketIOShell(engine_config, cors=cors)
+    partnumber_app = PartnumberApp(classifier, shell, registry=registry)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(shell.run, lifecycle.stopping)
+        nursery.start_soon(partnumber_app.worker.run)
+        yield partnumber_app
+        nursery.cancel_scope.cancel()
+
+
 async def run_partnumber(
     config: Config,
     *,
@@ -62,12 +84,13 @@ async def run_partnumber(
 ) -> None:
     """Load the classifier (in a thread), then serve until ``lifecycle.stop()``."""
     engine_config = engine_config or EngineConfig()
-    classifier = await trio.to_thread.run_sync(classifier_factory)
-    shell = SocketIOShell(engine_config, cors=cors)
-    app = PartnumberApp(classifier, shell, registry=registry)
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(shell.run, lifecycle.stopping)
-        nursery.start_soon(app.worker.run)
+    async with open_partnumber(
+        classifier_factory=classifier_factory,
+        lifecycle=lifecycle,
+        cors=cors,
+        engine_config=engine_config,
+        registry=registry,
+    ) as app:
         await serve(
             app,
             socketio_config(config, engine_config),
@@ -75,4 +98,3 @@ async def run_partnumber(
             Metrics(),
             task_status=task_status,
         )
-        nursery.cancel_scope.cancel()

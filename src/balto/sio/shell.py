@@ -21,6 +21,7 @@ import trio_websocket
 from balto.errors import BaltoError, ClientError, ServerFault, ServiceUnavailable
 from balto.http.connection import WebSocketHandler
 from balto.http.messages import Request, Response, error_response
+from balto.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.sio.wakeups import Wakeups
 from balto.socketio import (
     CorsConfig,
@@ -52,7 +53,7 @@ def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
         config,
         method=request.method,
         origin=request.header("origin"),
-        scheme="http",
+        scheme=request.scheme,
         host=request.header("host"),
         forwarded_proto=request.header("x-forwarded-proto"),
         forwarded_host=request.header("x-forwarded-host"),
@@ -176,9 +177,7 @@ class SocketIOShell:
             return None
         return partial(self._websocket, request)
 
-    async def _websocket(
-        self, request: Request, ws_request: trio_websocket.WebSocketRequest
-    ) -> None:
+    async def _websocket(self, request: Request, ws_request: WebSocketUpgrade) -> None:
         try:
             cors_headers(self.cors, request)
             req = self.server.classify("GET", _query(request), websocket=True)
@@ -214,9 +213,7 @@ class SocketIOShell:
                 except BaltoError as exc:
                     log.warning("socket.io websocket %s: %s", session.sid, exc.message)
 
-    async def _serve_websocket(
-        self, ws: trio_websocket.WebSocketConnection, session: EngineSession
-    ) -> None:
+    async def _serve_websocket(self, ws: WebSocket, session: EngineSession) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._ws_writer, ws, session, nursery.cancel_scope)
             try:
@@ -235,7 +232,7 @@ class SocketIOShell:
 
     async def _ws_writer(
         self,
-        ws: trio_websocket.WebSocketConnection,
+        ws: WebSocket,
         session: EngineSession,
         done: trio.CancelScope,
     ) -> None:

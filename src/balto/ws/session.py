@@ -20,6 +20,7 @@ from balto.audio.segmenter import DecodeJob, Segmenter
 from balto.config import Config
 from balto.detect import Detector, RuleSet
 from balto.errors import BaltoError, ClientError, RecognizerError, StorageError
+from balto.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.lifecycle import Lifecycle
 from balto.metrics import Metrics
 from balto.store import Balcao, Store
@@ -43,9 +44,7 @@ class CounterServices:
     rules: RulesCache
 
 
-async def counter_session(
-    request: trio_websocket.WebSocketRequest, services: CounterServices
-) -> None:
+async def counter_session(request: WebSocketUpgrade, services: CounterServices) -> None:
     ws = await request.accept()
     services.metrics.connections.labels("ws").inc()
     try:
@@ -58,7 +57,7 @@ async def counter_session(
             await ws.aclose()
 
 
-async def _run(ws: trio_websocket.WebSocketConnection, services: CounterServices) -> None:
+async def _run(ws: WebSocket, services: CounterServices) -> None:
     proto = protocol.CounterProtocol()
     balcao = await _authenticate(ws, proto, services)
     if balcao is None:
@@ -71,7 +70,7 @@ async def _run(ws: trio_websocket.WebSocketConnection, services: CounterServices
 
 
 async def _authenticate(
-    ws: trio_websocket.WebSocketConnection,
+    ws: WebSocket,
     proto: protocol.CounterProtocol,
     services: CounterServices,
 ) -> Balcao | None:
@@ -102,7 +101,7 @@ async def _authenticate(
 class CounterSession:
     def __init__(
         self,
-        ws: trio_websocket.WebSocketConnection,
+        ws: WebSocket,
         proto: protocol.CounterProtocol,
         balcao: Balcao,
         services: CounterServices,

@@ -1,4 +1,5 @@
-"""Replaying an upgrade request's bytes into trio-websocket's server handshake.
+"""The WebSocket upgrade: what an app's handler receives, and how our shell replays an
+upgrade request's bytes into trio-websocket's server handshake.
 
 ``ReplayStream`` yields the request head we already parsed, then nothing more until the app has
 answered the handshake (``UpgradeRequest.accept``/``reject`` opens the gate), then the bytes
@@ -9,10 +10,54 @@ TCP segment as the handshake.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 import trio
 import trio_websocket
+
+from balto.limits import Refusal
+
+TRY_AGAIN_LATER = 1013
+
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class WebSocket(Protocol):
+    """What handlers use of an open WebSocket (trio-websocket's connection, or the ASGI shim).
+    A closed peer raises ``trio_websocket.ConnectionClosed``."""
+
+    async def get_message(self) -> str | bytes: ...
+
+    async def send_message(self, message: str | bytes) -> None: ...
+
+    async def ping(self, payload: bytes | None = None) -> None: ...
+
+    async def aclose(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+class WebSocketUpgrade(Protocol):
+    """A pending WebSocket handshake, as handlers see it under any shell (ours or ASGI)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def headers(self) -> Headers: ...
+
+    async def accept(
+        self, *, subprotocol: str | None = None, extra_headers: Headers | None = None
+    ) -> WebSocket: ...
+
+    async def reject(
+        self, status_code: int, *, extra_headers: Headers | None = None, body: bytes | None = None
+    ) -> None: ...
+
+
+async def close_try_again_later(request: WebSocketUpgrade, *, refusal: Refusal) -> None:
+    """Over capacity: accept, then close with 1013 and the reason (clients see why)."""
+    ws = await request.accept()
+    await ws.aclose(code=TRY_AGAIN_LATER, reason=refusal.reason)
 
 
 class ReplayStream(trio.abc.Stream):
@@ -58,15 +103,19 @@ class UpgradeRequest:
         return str(self._inner.path)
 
     @property
-    def headers(self) -> list[tuple[bytes, bytes]]:
+    def headers(self) -> Headers:
         return list(self._inner.headers)
 
-    async def accept(self, **kwargs: Any) -> trio_websocket.WebSocketConnection:
+    async def accept(
+        self, *, subprotocol: str | None = None, extra_headers: Headers | None = None
+    ) -> trio_websocket.WebSocketConnection:
         try:
-            return await self._inner.accept(**kwargs)
+            return await self._inner.accept(subprotocol=subprotocol, extra_headers=extra_headers)
         finally:
             self._gate.set()
 
-    async def reject(self, status_code: int, **kwargs: Any) -> None:
+    async def reject(
+        self, status_code: int, *, extra_headers: Headers | None = None, body: bytes | None = None
+    ) -> None:
         self._gate.set()
-        await self._inner.reject(status_code, **kwargs)
+        await self._inner.reject(status_code, extra_headers=extra_headers, body=body)

@@ -1,0 +1,7 @@
+"""``python -m balto.asgi``: see :mod:`balto.asgi.run`."""
+
+import sys
+
+from balto.asgi.run import main
+
+sys.exit(main())
