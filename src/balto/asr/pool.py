@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable
 
 import trio
 
-from balto.asr.base import Audio, DecodeOptions, Transcriber
+from balto.asr.base import SAMPLE_RATE_HZ, Audio, DecodeOptions, Transcriber
 from balto.asr.fair import FairQueue, Job
 from balto.errors import RecognizerError
 from balto.metrics import Metrics
@@ -80,7 +80,7 @@ class WhisperPool:
             if job.interim:
                 self._metrics.asr_jobs_superseded.inc()
             else:
-                self._metrics.audio_dropped_seconds.inc(len(job.payload.audio) / 16_000)
+                self._metrics.audio_dropped_seconds.inc(len(job.payload.audio) / SAMPLE_RATE_HZ)
             job.payload.done.set()  # its text stays None: no recommendation from it
         try:
             await pending.done.wait()
@@ -112,5 +112,5 @@ class WhisperPool:
                 pending.error = exc
             finally:
                 self._metrics.asr_decode.observe(time.perf_counter() - started)
-                self._metrics.asr_audio_seconds.inc(len(pending.audio) / 16_000)
+                self._metrics.asr_audio_seconds.inc(len(pending.audio) / SAMPLE_RATE_HZ)
                 pending.done.set()

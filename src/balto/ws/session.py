@@ -18,7 +18,7 @@ import trio_websocket
 from balto.asr.base import SAMPLE_RATE_HZ, DecodeOptions, Recognizer
 from balto.audio.segmenter import DecodeJob, Segmenter
 from balto.config import Config
-from balto.detect import Detector, RuleSet
+from balto.detect import Detector, Opportunity, RuleSet
 from balto.errors import BaltoError, ClientError, RecognizerError, StorageError
 from balto.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.lifecycle import Lifecycle
@@ -175,7 +175,7 @@ class CounterSession:
         for opportunity in self.detector.detect(text, trio.current_time()):
             await self._recommend(opportunity, text)
 
-    async def _recommend(self, opportunity: Any, text: str) -> None:
+    async def _recommend(self, opportunity: Opportunity, text: str) -> None:
         services = self.services
         try:
             interacao_id = await services.store.run(
