@@ -43,6 +43,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP) model
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -55,12 +55,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench import asr
 
         results["asr"] = asr.run(quick=args.quick, progress=progress)
+        print(asr.format_table(results["asr"]), flush=True)
     if "server" in args.parts:
         from bench import server
 
         results["server"] = server.run(
             quick=args.quick, duration_scale=args.duration_scale, progress=progress
         )
+        print(server.markdown(results["server"]), flush=True)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "latest.json"

@@ -57,6 +57,7 @@ class Config:
     asr_workers: int = 1
     asr_threads_per_worker: int = 2
     asr_max_pending_per_counter: int = 4  # decode jobs queued per counter; older ones dropped
+    asr_max_lag_s: float = 5.0  # an utterance ending further behind the live stream is skipped
     language: str = "pt"
 
     @property
@@ -97,6 +98,7 @@ class Config:
             "codigo_failure_refill_s",
             "ws_ping_interval_s",
             "ws_send_timeout_s",
+            "asr_max_lag_s",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} deve ser positivo")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import trio
 
-from balto.asr.base import Audio
+from balto.asr.base import SAMPLE_RATE_HZ, Audio
 from balto.audio.ring import AudioRing
 
 
@@ -25,6 +25,11 @@ class AudioIntake:
         dropped = self._ring.write(samples)
         self._ready.set()
         return dropped
+
+    @property
+    def backlog_s(self) -> float:
+        """Audio received and not yet taken."""
+        return len(self._ring) / SAMPLE_RATE_HZ
 
     async def take(self) -> Audio:
         """Wait for audio, then return all of it (one consumer)."""

@@ -31,6 +31,7 @@ from balto.ws.rules import RulesCache
 log = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 64
+INTERIM_MAX_LAG_S = 1.0
 COMMANDS_SIZE = 16
 
 
@@ -158,9 +159,17 @@ class CounterSession:
 
     async def _recognize(self) -> None:
         segmenter = Segmenter()
+        max_lag_s = self.services.config.asr_max_lag_s
         while True:
             jobs = segmenter.push(await self.intake.take())
             for job in _latest_interims_and_finals(jobs):
+                # How far behind the live stream this job's end is: a recommendation for talk
+                # that long gone is useless, so stale work is skipped (and counted), not queued.
+                lag_s = segmenter.position_s - job.end_s + self.intake.backlog_s
+                if lag_s > (max_lag_s if job.final else INTERIM_MAX_LAG_S):
+                    if job.final:
+                        self.services.metrics.audio_dropped_seconds.inc(job.duration_s)
+                    continue
                 await self._decode(job)
 
     async def _decode(self, job: DecodeJob) -> None:
@@ -255,7 +264,10 @@ class CounterSession:
 
     async def _close_on_shutdown(self) -> None:
         await self.services.lifecycle.stopping.wait()
-        await self.ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
+        # Shielded: the receiver sees the close at once and cancels the session, which must not
+        # cut our closing handshake short (the peer would see 1006 instead of 1001).
+        with trio.CancelScope(shield=True), trio.move_on_after(2):
+            await self.ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
 
 
 def _latest_interims_and_finals(jobs: list[DecodeJob]) -> list[DecodeJob]:
