@@ -38,12 +38,15 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("parts", nargs="*", choices=["asr", "server"], default=["asr", "server"])
+    parser.add_argument("parts", nargs="*", metavar="{asr,server}", help="default: both")
     parser.add_argument("--quick", action="store_true", help="a short smoke run of each part")
     parser.add_argument(
         "--duration-scale", type=float, default=1.0, help="scale the server runs' durations"
     )
     args = parser.parse_args(argv)
+    args.parts = args.parts or ["asr", "server"]
+    if unknown := set(args.parts) - {"asr", "server"}:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
 
     def progress(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
