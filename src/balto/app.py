@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,9 +15,9 @@ from balto.asr.pool import WhisperPool
 from balto.cadastro.secrets import same_secret
 from balto.cadastro.validate import parse_balcao, parse_cliente
 from balto.config import Config
-from balto.errors import BadRequest, BaltoError, ClientError, TooManyRequests, Unauthorized
+from balto.errors import BadRequest, ClientError, TooManyRequests, Unauthorized
 from balto.http.connection import WebSocketHandler
-from balto.http.messages import Request, Response, error_response, json_response
+from balto.http.messages import Request, Response, json_response
 from balto.http.router import Router
 from balto.lifecycle import Lifecycle
 from balto.limits import FailureLimiter
@@ -28,8 +26,6 @@ from balto.server import serve
 from balto.store import Database, Store
 from balto.ws.rules import RulesCache
 from balto.ws.session import CounterServices, counter_session
-
-log = logging.getLogger(__name__)
 
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
 
@@ -53,21 +49,13 @@ class BaltoApp:
 
     async def handle_http(self, request: Request) -> Response:
         started = time.perf_counter()
-        route = "unmatched"
-        try:
-            match = self.router.resolve(request.method, request.path)
-            route = match.route.pattern
-            response = await match.route.handler(dataclasses.replace(request, params=match.params))
-        except BaltoError as exc:
-            response = error_response(exc)
-        except Exception:  # a bug: answer 500, keep serving, keep the traceback
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            response = json_response(500, {"error": "Erro interno do servidor"})
+        routed = await self.router.dispatch(request)
         method = request.method if request.method in KNOWN_METHODS else "OTHER"
-        self.services.metrics.http_latency.labels(method, route, str(response.status)).observe(
+        status = str(routed.response.status)
+        self.services.metrics.http_latency.labels(method, routed.route, status).observe(
             time.perf_counter() - started
         )
-        return response
+        return routed.response
 
     def websocket_handler(self, request: Request) -> WebSocketHandler | None:
         if request.path != "/ws":

@@ -7,10 +7,13 @@ an ``Allow`` header.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable
 
-from balto.errors import MethodNotAllowed, NotFound
-from balto.http.messages import Request, Response
+from balto.errors import BaltoError, MethodNotAllowed, NotFound
+from balto.http.messages import Request, Response, error_response, json_response
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -43,6 +46,12 @@ class Match:
     params: dict[str, str]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Routed:
+    response: Response
+    route: str  # the matched pattern, or "unmatched" (a bounded label for metrics)
+
+
 class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
@@ -64,3 +73,26 @@ class Router:
                 f"Método {method} não permitido em {path}", allowed=tuple(sorted(set(allowed)))
             )
         raise NotFound(f"Rota não encontrada: {path}")
+
+    async def dispatch(self, request: Request, *, answer_preflight: bool = False) -> Routed:
+        """Resolve ``request`` and run its handler. Our errors become their JSON answer and a
+        bug becomes a logged 500, so one request never takes the server down.
+        ``answer_preflight``: an OPTIONS on an existing route is a 200 (CORS preflight)."""
+        route = "unmatched"
+        try:
+            try:
+                match = self.resolve(request.method, request.path)
+            except MethodNotAllowed:
+                if answer_preflight and request.method == "OPTIONS":
+                    return Routed(
+                        Response(200, b"", content_type="text/plain; charset=utf-8"), route
+                    )
+                raise
+            route = match.route.pattern
+            response = await match.route.handler(dataclasses.replace(request, params=match.params))
+        except BaltoError as exc:
+            response = error_response(exc)
+        except Exception:  # a bug: answer 500, keep serving, keep the traceback
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = json_response(500, {"error": "Erro interno do servidor"})
+        return Routed(response, route)

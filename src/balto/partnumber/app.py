@@ -17,7 +17,7 @@ from typing import Any
 
 import trio
 
-from balto.errors import BadRequest, BaltoError, MethodNotAllowed, NotFound, PayloadTooLarge
+from balto.errors import BadRequest, BaltoError, NotFound, PayloadTooLarge
 from balto.http.connection import WebSocketHandler
 from balto.http.messages import Request, Response, error_response, json_response
 from balto.http.router import Router
@@ -134,26 +134,11 @@ class PartnumberApp:
             cors = tuple(cors_headers(self.shell.cors, request))
         except BaltoError as exc:
             return error_response(exc)
-        try:
-            response = await self._route(request)
-        except BaltoError as exc:
-            response = error_response(exc)
-        except Exception:  # a bug: answer 500, keep serving, keep the traceback
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            response = json_response(500, {"error": "Erro interno do servidor"})
+        response = (await self.router.dispatch(request, answer_preflight=True)).response
         return dataclasses.replace(response, headers=response.headers + cors)
 
     def websocket_handler(self, request: Request) -> WebSocketHandler | None:
         return self.shell.websocket_handler(request)
-
-    async def _route(self, request: Request) -> Response:
-        try:
-            match = self.router.resolve(request.method, request.path)
-        except MethodNotAllowed:
-            if request.method == "OPTIONS":  # CORS preflight of an existing route
-                return Response(200, b"", content_type="text/plain; charset=utf-8")
-            raise
-        return await match.route.handler(dataclasses.replace(request, params=match.params))
 
     # -- REST -----------------------------------------------------------------------------
 
