@@ -32,9 +32,10 @@ async def http(
     *,
     headers: Iterable[tuple[str, str]] = (),
     raw_body: bytes | None = None,
+    local: str | None = None,
 ) -> HttpResult:
-    """One request on a fresh connection, with h11 as the client."""
-    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    """One request on a fresh connection, with h11 as the client (``local``: source address)."""
+    stream = await trio.open_tcp_stream("127.0.0.1", port, local_address=local)
     async with stream:
         return await request_on(
             stream,
@@ -84,6 +85,11 @@ async def request_on(
     assert response is not None
     got = {k.decode(): v.decode() for k, v in response.headers}
     return HttpResult(response.status_code, got, b"".join(chunks))
+
+
+def feedback(id_interacao: str, resultado: str = "venda_realizada") -> str:
+    """The counter's ``feedback`` message, as the seed spells it."""
+    return json.dumps({"comando": "feedback", "id_interacao": id_interacao, "resultado": resultado})
 
 
 class ScriptedTranscriber:

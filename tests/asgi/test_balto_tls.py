@@ -26,7 +26,7 @@ from balto.config import Config
 from balto.store import Database
 from balto.testing.speech import espeak_available, silence, synthesize, to_pcm16
 from tests.asgi.conftest import AsgiServer, Tls, start_asgi
-from tests.helpers import HttpResult, ScriptedTranscriber, request_on
+from tests.helpers import HttpResult, ScriptedTranscriber, feedback, request_on
 
 CLIENTE = {
     "email": "contato@redepharma.com",
@@ -225,15 +225,7 @@ async def test_speech_to_recommendation_to_feedback_over_wss(balto: BaltoTls) ->
             await ws.send_message(pcm[offset : offset + 3200])
         rec = await next_json(ws)
         assert rec["comando"] == "recomendar" and rec["id_interacao"], rec
-        await ws.send_message(
-            json.dumps(
-                {
-                    "comando": "feedback",
-                    "id_interacao": rec["id_interacao"],
-                    "resultado": "venda_realizada",
-                }
-            )
-        )
+        await ws.send_message(feedback(rec["id_interacao"], "venda_realizada"))
         ack = await next_json(ws)
         assert ack["comando"] == "feedback_ok" and ack["resultado"] == "venda_realizada"
     db = balto.database()

@@ -15,7 +15,7 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 from balto.testing.speech import espeak_available, silence, synthesize, to_pcm16
 from tests.conftest import start_server
 from tests.e2e.test_http import register
-from tests.helpers import ScriptedTranscriber
+from tests.helpers import ScriptedTranscriber, feedback
 
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng missing")
 
@@ -107,30 +107,14 @@ async def test_speech_to_recommendation_to_feedback(server, scripted):
         rec = await next_json(ws)
         assert rec["comando"] == "recomendar" and rec["mensagem"].startswith("Sugerir")
         assert rec["id_interacao"]
-        await ws.send_message(
-            json.dumps(
-                {
-                    "comando": "feedback",
-                    "id_interacao": rec["id_interacao"],
-                    "resultado": "venda_realizada",
-                }
-            )
-        )
+        await ws.send_message(feedback(rec["id_interacao"], "venda_realizada"))
         ack = await next_json(ws)
         assert ack == {
             "comando": "feedback_ok",
             "id_interacao": rec["id_interacao"],
             "resultado": "venda_realizada",
         }
-        await ws.send_message(
-            json.dumps(
-                {
-                    "comando": "feedback",
-                    "id_interacao": rec["id_interacao"],
-                    "resultado": "venda_perdida",
-                }
-            )
-        )
+        await ws.send_message(feedback(rec["id_interacao"], "venda_perdida"))
         again = await next_json(ws)
         assert again["comando"] == "erro" and "já registrado" in again["mensagem"]
         # the cooldown: the repeated complaint in later decodes gave no second recommendation
@@ -166,9 +150,7 @@ async def test_another_counters_interaction_is_unknown(server):
     db.close()
     async with open_websocket_url(server.ws_url) as ws:
         await auth(ws, key_b)
-        await ws.send_message(
-            json.dumps({"comando": "feedback", "id_interacao": iid, "resultado": "venda_realizada"})
-        )
+        await ws.send_message(feedback(iid, "venda_realizada"))
         reply = await next_json(ws)
         assert reply["comando"] == "erro" and "desconhecida" in reply["mensagem"]
 

@@ -22,6 +22,7 @@ from balto.asr.whisper import WhisperTranscriber
 from balto.testing.speech import espeak_available, silence, synthesize, to_pcm16
 from tests.conftest import start_server
 from tests.e2e.test_http import register
+from tests.helpers import feedback
 
 pytestmark = [
     pytest.mark.slow,
@@ -86,15 +87,7 @@ async def test_counter_conversation_in_real_time(nursery, tmp_path, model_path):
 
         recommendations = [(at, m) for at, m in received if m["comando"] == "recomendar"]
         for _, message in recommendations:
-            await ws.send_message(
-                json.dumps(
-                    {
-                        "comando": "feedback",
-                        "id_interacao": message["id_interacao"],
-                        "resultado": "venda_realizada",
-                    }
-                )
-            )
+            await ws.send_message(feedback(message["id_interacao"], "venda_realizada"))
             with trio.fail_after(10):
                 assert json.loads(await ws.get_message())["comando"] == "feedback_ok"
 

@@ -7,30 +7,13 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 
 from tests.conftest import start_server
 from tests.e2e.test_http import CLIENTE, register
-from tests.helpers import ScriptedTranscriber, http, request_on
+from tests.helpers import ScriptedTranscriber, http
 
 
 async def balcao_from(port: int, codigo: str, local: str) -> tuple[int, dict[str, str]]:
-    import h11
-
-    stream = await trio.open_tcp_stream("127.0.0.1", port, local_address=local)
-    async with stream:
-        r = await request_on(
-            stream,
-            h11.Connection(h11.CLIENT),
-            "POST",
-            "/cadastro/balcao",
-            {"nome_balcao": "L", "user_codigo": codigo},
-        )
+    body = {"nome_balcao": "L", "user_codigo": codigo}
+    r = await http(port, "POST", "/cadastro/balcao", body, local=local)
     return r.status, r.headers
-
-
-async def http_from(port: int, local: str):
-    import h11
-
-    stream = await trio.open_tcp_stream("127.0.0.1", port, local_address=local)
-    async with stream:
-        return await request_on(stream, h11.Connection(h11.CLIENT), "GET", "/health")
 
 
 async def test_guessing_codes_is_rate_limited_per_address(nursery, tmp_path):
@@ -104,7 +87,7 @@ async def test_connection_caps_answer_503_and_1013(nursery, tmp_path):
             except ConnectionClosed as closed:
                 assert closed.reason.code == 1013
     # a different address still gets in
-    r = await http_from(running.port, "127.0.0.9")
+    r = await http(running.port, "GET", "/health", local="127.0.0.9")
     assert r.status == 200
     for stream in held:
         await stream.aclose()

@@ -12,7 +12,7 @@ from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
 from balto.cadastro.validate import parse_balcao, parse_cliente
 from balto.store import Database
-from tests.helpers import http
+from tests.helpers import feedback, http
 
 ROUNDS = 6
 
@@ -51,11 +51,7 @@ async def feedback_forever(port: int, api_key: str, pending: list[str], acked: l
             await ws.get_message()
             while pending:
                 iid = pending.pop()
-                await ws.send_message(
-                    json.dumps(
-                        {"comando": "feedback", "id_interacao": iid, "resultado": "venda_realizada"}
-                    )
-                )
+                await ws.send_message(feedback(iid, "venda_realizada"))
                 reply = json.loads(await ws.get_message())
                 if reply["comando"] == "feedback_ok":
                     acked.append(iid)
