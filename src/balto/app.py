@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import NoReturn
 
 import trio
 
@@ -20,13 +21,14 @@ from balto.http.connection import WebSocketHandler
 from balto.http.messages import Request, Response, json_response
 from balto.http.router import Router
 from balto.lifecycle import Lifecycle
-from balto.limits import FailureLimiter
+from balto.limits import Charge, Refused, TokenBuckets, give_back_all, network_of, take_all
 from balto.metrics import Metrics
 from balto.server import serve
 from balto.store import Database, Store
 from balto.ws.rules import RulesCache
 from balto.ws.session import CounterServices, counter_session
 
+ATTEMPT_SETTLE_WAIT_S = 10.0
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
 
 
@@ -35,10 +37,22 @@ class BaltoApp:
         self.services = services
         self.started_at = time.monotonic()
         config = services.config
-        self.codigo_failures = FailureLimiter(
-            burst=config.codigo_failures_burst, refill_s=config.codigo_failure_refill_s
+        self.codigo_failures = TokenBuckets(
+            "codigo", burst=config.codigo_failures_burst, refill_s=config.codigo_failure_refill_s
         )
-        self.router = Router()
+        self.codigo_failures_global = TokenBuckets(
+            "codigo_global",
+            burst=config.codigo_failures_global_burst,
+            refill_s=config.codigo_failure_global_refill_s,
+        )
+        self.cliente_registrations = TokenBuckets(
+            "cadastro_cliente",
+            burst=config.cadastro_cliente_burst,
+            refill_s=config.cadastro_cliente_refill_s,
+        )
+        self._attempts_in_flight = 0  # cadastro/balcao attempts holding tokens, being checked
+        self._attempt_settled = trio.Event()
+        self.router = Router(services.metrics.boundary)
         self.router.add("POST", "/cadastro/cliente", self.cadastro_cliente)
         self.router.add("POST", "/cadastro/balcao", self.cadastro_balcao)
         self.router.add("GET", "/health", self.health)
@@ -65,45 +79,83 @@ class BaltoApp:
     # -- handlers -------------------------------------------------------------------------
 
     async def cadastro_cliente(self, request: Request) -> Response:
-        self._check_admin(request)
+        if not self._check_admin(request):
+            # Open registration (the seed's mode): each client network may register a few
+            # chains, so nobody can enumerate e-mails through 409 or fill the code space fast.
+            self._take([(self.cliente_registrations, network_of(request.client))])
         new = parse_cliente(request.json_object())
         store = self.services.store
         codigo = await store.run(store.database.create_cliente, new)
         return json_response(201, {"codigo": codigo})
 
     async def cadastro_balcao(self, request: Request) -> Response:
-        # The 6-digit codigo is guessable: failed attempts are limited per address and per code.
-        now = trio.current_time()
-        keys = [f"addr:{request.client}"]
-        self._check_rate(keys, now)
-        store = self.services.store
+        """The 6-digit codigo is guessable: every attempt takes a token, before anything is
+        awaited, from its client network, from the code tried and from the whole server; a
+        successful one (or one we failed to check) gives them back."""
+        charges: list[Charge] = [(self.codigo_failures, f"addr:{network_of(request.client)}")]
         try:
             new = parse_balcao(request.json_object())
-            keys.append(f"code:{new.user_codigo}")
-            self._check_rate(keys, now)
+        except BadRequest:
+            self._take(charges)  # a malformed attempt is a failed attempt
+            raise
+        charges += [
+            (self.codigo_failures, f"code:{new.user_codigo}"),
+            (self.codigo_failures_global, "all"),
+        ]
+        await self._take_when_settled(charges)
+        store = self.services.store
+        try:
             api_key = await store.run(store.database.create_balcao, new)
         except BadRequest:
-            for key in keys:
-                self.codigo_failures.failed(key, now)
+            self._settle()  # a wrong code: the tokens stay spent
             raise
+        except BaseException:
+            self._settle(charges)  # not the client's failure
+            raise
+        self._settle(charges)
         return json_response(201, {"api_key": api_key})
 
-    def _check_rate(self, keys: list[str], now: float) -> None:
-        wait_s = max(self.codigo_failures.retry_after_s(key, now) for key in keys)
-        if wait_s:
-            raise TooManyRequests(
-                f"Muitas tentativas com código inválido; tente de novo em {wait_s} s",
-                retry_after_s=wait_s,
-            )
+    async def _take_when_settled(self, charges: list[Charge]) -> None:
+        """Take the tokens; while the buckets are empty only because attempts are still being
+        checked (a chain enrolling many counters at once), wait for those to settle: correct
+        codes give their tokens back, wrong ones keep them and this one is refused."""
+        deadline = trio.current_time() + ATTEMPT_SETTLE_WAIT_S
+        while (refused := take_all(charges, trio.current_time())) is not None:
+            if not self._attempts_in_flight or trio.current_time() >= deadline:
+                self._refuse(refused)
+            with trio.move_on_at(deadline):
+                await self._attempt_settled.wait()
+        self._attempts_in_flight += 1
 
-    def _check_admin(self, request: Request) -> None:
+    def _settle(self, charges: list[Charge] | None = None) -> None:
+        if charges is not None:
+            give_back_all(charges, trio.current_time())
+        self._attempts_in_flight -= 1
+        self._attempt_settled.set()
+        self._attempt_settled = trio.Event()
+
+    def _take(self, charges: list[Charge]) -> None:
+        refused = take_all(charges, trio.current_time())
+        if refused is not None:
+            self._refuse(refused)
+
+    def _refuse(self, refused: Refused) -> NoReturn:
+        self.services.metrics.rate_limited.labels(refused.limit).inc()
+        raise TooManyRequests(
+            f"Muitas tentativas; tente de novo em {refused.retry_after_s} s",
+            retry_after_s=refused.retry_after_s,
+        )
+
+    def _check_admin(self, request: Request) -> bool:
+        """True for the administrator; False in open mode (no ``ADMIN_TOKEN``); else 401."""
         token = self.services.config.admin_token
         if not token:
-            return  # the seed's open registration
+            return False  # the seed's open registration
         given = request.header("authorization") or ""
         scheme, _, value = given.partition(" ")
         if scheme.lower() != "bearer" or not same_secret(value.strip(), token):
             raise Unauthorized("Token de administrador ausente ou inválido")
+        return True
 
     async def health(self, request: Request) -> Response:
         ready = self.services.recognizer.ready

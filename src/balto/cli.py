@@ -200,5 +200,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, BaltoError) as exc:
         print(f"erro: {exc.message}", file=sys.stderr)
         return 1
+    except BaseExceptionGroup as group:
+        # A start that failed inside Trio (a database that cannot be opened) arrives wrapped
+        # in exception groups: the operator gets the one clear line, not the tracebacks.
+        error = _only_error(group)
+        if error is None:
+            raise
+        print(f"erro: {error.message}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _only_error(exc: BaseException) -> BaltoError | None:
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, BaltoError) else None

@@ -38,8 +38,12 @@ class Config:
     max_connections: int = 4096
     max_connections_per_address: int = 512
     admin_token: str | None = None  # when set, POST /cadastro/cliente needs "Bearer <token>"
-    codigo_failures_burst: int = 5  # failed cadastro/balcao attempts allowed at once...
+    codigo_failures_burst: int = 5  # failed cadastro/balcao attempts per client network...
     codigo_failure_refill_s: float = 60.0  # ...then one more per this many seconds
+    codigo_failures_global_burst: int = 30  # the same, summed over every client: a guess
+    codigo_failure_global_refill_s: float = 10.0  # spread over many addresses hits this wall
+    cadastro_cliente_burst: int = 10  # POST /cadastro/cliente per client network (open mode)...
+    cadastro_cliente_refill_s: float = 60.0  # ...then one more per this many seconds
 
     # Counter WebSocket
     auth_timeout_s: float = 10.0
@@ -84,6 +88,9 @@ class Config:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"PORT fora do intervalo: {self.port}")
         for name in (
+            "codigo_failures_burst",
+            "codigo_failures_global_burst",
+            "cadastro_cliente_burst",
             "max_body_bytes",
             "ws_max_message_bytes",
             "asr_workers",
@@ -96,6 +103,8 @@ class Config:
             "ring_buffer_s",
             "request_timeout_s",
             "codigo_failure_refill_s",
+            "codigo_failure_global_refill_s",
+            "cadastro_cliente_refill_s",
             "ws_ping_interval_s",
             "ws_send_timeout_s",
             "asr_max_lag_s",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from balto.isolation import Boundary
+
 LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 ASR_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 
@@ -77,6 +79,30 @@ class Metrics:
         self.storage_failures = Counter(
             "balto_storage_failures", "Database operations that failed", registry=r
         )
+        self.crashes = Counter(
+            "balto_crashes",
+            "Unexpected errors stopped at a task boundary (each ended one peer or job)",
+            ["boundary"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "balto_rate_limited",
+            "Requests refused by a rate limit",
+            ["limit"],
+            registry=r,
+        )
+        self.connections_closed_at_once = Counter(
+            "balto_connections_closed_at_once",
+            "Connections over the caps closed at accept, without reading (refusals all busy)",
+            registry=r,
+        )
+        self.socketio_sessions_refused = Counter(
+            "balto_socketio_sessions_refused",
+            "Socket.IO sessions refused by the session caps",
+            ["cap"],
+            registry=r,
+        )
+        self.boundary = Boundary(self.crashes)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from prometheus_client import CollectorRegistry, Counter
 from trio_websocket import ConnectionClosed
 
 from balto.asgi import AsgiAdapter, AsgiWebSocket, LifespanApp, UnsupportedScope
@@ -19,6 +20,7 @@ from balto.config import Config, ConfigError
 from balto.http.connection import WebSocketHandler
 from balto.http.messages import Request, Response, json_response
 from balto.http.upgrade import UpgradeRequest
+from balto.isolation import Boundary
 from balto.lifecycle import Lifecycle
 
 WAIT_S = 5
@@ -52,6 +54,8 @@ class ProbeApp:
         self.done = trio.Event()
 
     async def handle_http(self, request: Request) -> Response:
+        if request.path == "/bug":
+            raise RuntimeError("injected bug")
         if request.path == "/slow":
             try:
                 await trio.sleep_forever()
@@ -73,7 +77,13 @@ class ProbeApp:
             return self._echo
         if request.path == "/mute":
             return self._mute
+        if request.path == "/bug":
+            return self._bug
         return None
+
+    async def _bug(self, upgrade: UpgradeRequest) -> None:
+        await upgrade.accept()
+        raise RuntimeError("injected bug in a WebSocket handler")
 
     async def _echo(self, upgrade: UpgradeRequest) -> None:
         ws = await upgrade.accept()
@@ -214,6 +224,39 @@ async def test_unserved_handshakes_are_refused(path: str, extension: bool, expec
     assert first["type"] == expected
     if expected == "websocket.http.response.start":
         assert first["status"] == (404 if path == "/nada" else 403)
+
+
+def boundary() -> tuple[Boundary, Counter]:
+    counter = Counter("crashes", "test", ["boundary"], registry=CollectorRegistry())
+    return Boundary(counter), counter
+
+
+async def test_a_bug_in_the_app_is_a_500_counted_at_the_boundary() -> None:
+    peer = Peer()
+    guard, counter = boundary()
+    adapter = AsgiAdapter(ProbeApp(), Config(), boundary=guard)
+    await peer.to_app.send({"type": "http.request", "body": b"", "more_body": False})
+    with trio.fail_after(WAIT_S):
+        await adapter(http_scope("/bug"), peer.receive, peer.send)
+    start, body = await peer.next_sent(), await peer.next_sent()
+    assert start["status"] == 500
+    assert json.loads(body["body"]) == {"error": "Erro interno do servidor"}
+    assert counter.labels("http_request")._value.get() == 1
+
+
+async def test_a_bug_in_a_websocket_handler_closes_it_1011() -> None:
+    peer = Peer()
+    guard, counter = boundary()
+    adapter = AsgiAdapter(ProbeApp(), Config(), boundary=guard)
+    await peer.to_app.send({"type": "websocket.connect"})
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(adapter, ws_scope("/bug"), peer.receive, peer.send)
+        assert (await peer.next_sent())["type"] == "websocket.accept"
+        close = await peer.next_sent()
+        assert close["type"] == "websocket.close" and close["code"] == 1011
+        await peer.to_app.send({"type": "websocket.disconnect", "code": 1011})
+    assert counter.labels("websocket")._value.get() == 1
+    assert adapter.websockets == 0 and len(adapter.caps) == 0
 
 
 async def test_connection_shim_send_ping_and_close() -> None:

@@ -38,5 +38,5 @@ def test_unknown_path_is_404():
 def test_wrong_method_is_405_with_allow():
     with pytest.raises(MethodNotAllowed) as info:
         make().resolve("PUT", "/tasks/x")
-    assert info.value.allowed == ("DELETE", "GET")
+    assert info.value.allowed == ("DELETE", "GET", "HEAD")  # HEAD: served by GET
     assert info.value.status == 405

@@ -1,11 +1,13 @@
-"""A real Balto server process with a scripted recogniser, for the kill -9 test.
+"""A real Balto server process with a scripted recogniser, for the tests that need the server
+in a process of its own (kill -9, its descriptor count, whether it survives).
 
-python -m tests.robustness.fake_server DB_FILE      (prints "PORT <n>" once listening)
+python -m tests.robustness.fake_server DB_FILE [--max-connections N]
+(prints "PORT <n>" once listening)
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 from functools import partial
 from pathlib import Path
 
@@ -18,8 +20,7 @@ from balto.server import bound_port
 from tests.helpers import ScriptedTranscriber
 
 
-async def main(db_file: Path) -> None:
-    config = Config(host="127.0.0.1", port=0, db_file=db_file)
+async def main(config: Config) -> None:
     async with trio.open_nursery() as nursery:
         listeners = await nursery.start(
             partial(
@@ -33,4 +34,18 @@ async def main(db_file: Path) -> None:
 
 
 if __name__ == "__main__":
-    trio.run(main, Path(sys.argv[1]))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("db_file", type=Path)
+    parser.add_argument("--max-connections", type=int, default=Config().max_connections)
+    args = parser.parse_args()
+    # The tests register as fast as they can from one address: no per-address limit in the way.
+    trio.run(
+        main,
+        Config(
+            host="127.0.0.1",
+            port=0,
+            db_file=args.db_file,
+            max_connections=args.max_connections,
+            cadastro_cliente_burst=1_000_000,
+        ),
+    )

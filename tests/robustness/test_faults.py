@@ -34,7 +34,7 @@ class ReadyRecognizer:
 
 def app_on(database: Database) -> BaltoApp:
     services = CounterServices(
-        config=Config(),
+        config=Config(cadastro_cliente_burst=1000),  # the test registers hundreds
         store=Store(database),
         recognizer=ReadyRecognizer(),
         metrics=Metrics(),

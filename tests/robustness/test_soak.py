@@ -38,6 +38,9 @@ from tests.conftest import RunningServer, start_server
 from tests.e2e.test_http import CLIENTE
 from tests.helpers import http, request_on
 
+#: The registrars post cadastro/cliente from one address far above the per-address limit.
+OPEN_REGISTRATIONS = 1_000_000
+
 SOAK_S = float(os.environ.get("SOAK_SECONDS", "15"))
 COUNTERS = 6
 REGISTRARS = 2
@@ -305,7 +308,12 @@ def check_database(running: RunningServer, traffic: Traffic) -> None:
 async def test_soak_counters_and_registrations(nursery, tmp_path):
     transcriber = ComplaintTranscriber()
     running = await start_server(
-        nursery, tmp_path, lambda: transcriber, recommendation_cooldown_s=0.0, asr_workers=2
+        nursery,
+        tmp_path,
+        lambda: transcriber,
+        recommendation_cooldown_s=0.0,
+        asr_workers=2,
+        cadastro_cliente_burst=OPEN_REGISTRATIONS,
     )
     tag = secrets.token_hex(3)
     keys = [await register_counter(running.port, f"soak-{tag}-{i}") for i in range(COUNTERS)]
@@ -364,7 +372,11 @@ async def test_graceful_shutdown_under_load(tmp_path):
     stopping = trio.Event()
     async with trio.open_nursery() as server_nursery:
         running = await start_server(
-            server_nursery, tmp_path, lambda: transcriber, recommendation_cooldown_s=0.0
+            server_nursery,
+            tmp_path,
+            lambda: transcriber,
+            recommendation_cooldown_s=0.0,
+            cadastro_cliente_burst=OPEN_REGISTRATIONS,
         )
         tag = secrets.token_hex(3)
         keys = [await register_counter(running.port, f"stop-{tag}-{i}") for i in range(4)]

@@ -20,7 +20,6 @@ def authed(rate: int = 16000) -> p.CounterProtocol:
 @pytest.mark.parametrize(
     ("first", "fragment"),
     [
-        ("não é json", "Primeira mensagem inválida"),
         ("[1]", "objeto JSON"),
         ('{"comando": "feedback"}', "auth"),
         ('{"comando": "auth"}', "api_key"),
@@ -36,6 +35,43 @@ def test_bad_first_message_closes_1008(first, fragment):
     assert isinstance(action, p.Close)
     assert action.code == 1008 and fragment in action.reason
     assert proto.phase is p.Phase.CLOSED
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "não é json",
+        '{"comando": "auth", "api_key": "\\ud800"}',  # a lone surrogate escape
+        '{"comando": "auth", "api_key": "k", "sample_rate": ' + "1" * 5000 + "}",
+        "[" * 100_000 + "]" * 100_000,
+        '{"comando": "auth", "api_key": "k", "sample_rate": NaN}',
+    ],
+    ids=["not-json", "surrogate", "long-int", "deep", "nan"],
+)
+def test_first_message_that_is_not_acceptable_json_closes_1007(first):
+    proto = p.CounterProtocol()
+    action = proto.receive_text(first)
+    assert isinstance(action, p.Close) and action.code == 1007
+    assert action.reason.startswith("Primeira mensagem inválida")
+    assert proto.phase is p.Phase.CLOSED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"comando": "feedback", "id_interacao": "\\udc00", "resultado": "venda_perdida"}',
+        '{"comando": "feedback", "id_interacao": ' + "9" * 5000 + "}",
+        json.dumps(
+            {"comando": "feedback", "id_interacao": "x" * 101, "resultado": "venda_perdida"}
+        ),
+    ],
+    ids=["surrogate", "long-int", "long-id"],
+)
+def test_bad_feedback_after_auth_is_an_erro_reply(text):
+    proto = authed()
+    action = proto.receive_text(text)
+    assert isinstance(action, p.Reply) and action.message["comando"] == "erro"
+    assert proto.phase is p.Phase.ACTIVE
 
 
 def test_audio_before_auth_closes_1008():

@@ -28,9 +28,11 @@ from balto.asgi.types import Receive, Scope, Send
 from balto.asgi.websocket import AsgiUpgrade, HandshakeState, request_target
 from balto.config import Config
 from balto.errors import BadRequest, ClientError, PayloadTooLarge, ServerFault
-from balto.http.connection import HttpApp, WebSocketHandler
-from balto.http.messages import Request, Response, error_response, json_response
+from balto.http.connection import INTERNAL_ERROR_CLOSE, HttpApp, WebSocketHandler
+from balto.http.messages import INTERNAL_ERROR, Request, Response, error_response, json_response
+from balto.http.router import guarded_answer
 from balto.http.upgrade import close_try_again_later
+from balto.isolation import Boundary
 from balto.limits import ConnectionCaps, Refusal
 
 __all__ = ["AsgiAdapter", "UnsupportedScope", "send_response"]
@@ -52,9 +54,17 @@ class _Disconnected(Exception):
 class AsgiAdapter:
     """An ASGI 3 callable serving ``app`` with the caps and deadlines of ``config``."""
 
-    def __init__(self, app: HttpApp, config: Config, *, caps: ConnectionCaps | None = None) -> None:
+    def __init__(
+        self,
+        app: HttpApp,
+        config: Config,
+        *,
+        caps: ConnectionCaps | None = None,
+        boundary: Boundary | None = None,
+    ) -> None:
         self.app = app
         self.config = config
+        self.boundary = boundary  # where a bug in the app is stopped (see balto.isolation)
         self.caps = caps or ConnectionCaps(
             total=config.max_connections, per_address=config.max_connections_per_address
         )
@@ -123,9 +133,14 @@ class AsgiAdapter:
         response: Response | None = None
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_cancel_on_disconnect, receive, nursery.cancel_scope)
-            response = await self.app.handle_http(request)
+            response = await self._handle(request)
             nursery.cancel_scope.cancel()
         return response
+
+    async def _handle(self, request: Request) -> Response:
+        if self.boundary is None:
+            return await self.app.handle_http(request)
+        return await guarded_answer(self.app.handle_http, request, self.boundary, "http_request")
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         cap = self.config.max_body_bytes
@@ -183,9 +198,13 @@ class AsgiAdapter:
                 if handler is None:
                     missing = {"error": f"Nenhum WebSocket em {request.path}"}
                     await _reject_with(upgrade, json_response(404, missing))
-                else:
+                elif self.boundary is None:
                     await handler(upgrade)
                     await _finish(upgrade)
+                else:
+                    with self.boundary.guard("websocket", client) as guard:
+                        await handler(upgrade)
+                    await _finish(upgrade, crashed=guard.crashed is not None)
                 nursery.cancel_scope.cancel()
         finally:
             if refusal is None:
@@ -212,13 +231,20 @@ async def _cancel_on_disconnect(receive: Receive, scope: trio.CancelScope) -> No
     scope.cancel()
 
 
-async def _finish(upgrade: AsgiUpgrade) -> None:
-    """What the handler left undone: an unanswered handshake is refused, an open socket closed."""
+async def _finish(upgrade: AsgiUpgrade, *, crashed: bool = False) -> None:
+    """What the handler left undone: an unanswered handshake is refused, an open socket closed
+    (1011 and a 500 when the handler crashed)."""
     if upgrade.state is HandshakeState.PENDING:
-        await upgrade.reject(403)
+        if crashed:
+            await _reject_with(upgrade, json_response(500, {"error": INTERNAL_ERROR}))
+        else:
+            await upgrade.reject(403)
     elif upgrade.connection is not None and upgrade.connection.closed is None:
         with trio.move_on_after(CLOSE_TIMEOUT_S):
-            await upgrade.connection.aclose()
+            if crashed:
+                await upgrade.connection.aclose(INTERNAL_ERROR_CLOSE, INTERNAL_ERROR)
+            else:
+                await upgrade.connection.aclose()
 
 
 async def _reject_with(upgrade: AsgiUpgrade, response: Response) -> None:

@@ -48,7 +48,7 @@ def create_app(
         async with open_balto(
             resolved, transcriber_factory=factory, lifecycle=lifecycle
         ) as balto_app:
-            yield AsgiAdapter(balto_app, resolved)
+            yield AsgiAdapter(balto_app, resolved, boundary=balto_app.services.metrics.boundary)
 
     return LifespanApp(open_adapter, lifecycle=lifecycle)
 

@@ -73,7 +73,11 @@ def create_app(
             engine_config=engine,
             registry=registry,
         ) as partnumber_app:
-            yield AsgiAdapter(partnumber_app, socketio_config(resolved, engine))
+            yield AsgiAdapter(
+                partnumber_app,
+                socketio_config(resolved, engine),
+                boundary=partnumber_app.metrics.boundary,
+            )
 
     return LifespanApp(open_adapter, lifecycle=lifecycle)
 

@@ -103,13 +103,23 @@ class WhisperPool:
             self._metrics.asr_queue_lag.observe(trio.current_time() - job.enqueued_at)
             started = time.perf_counter()
             try:
-                pending.text = await trio.to_thread.run_sync(
-                    transcriber.transcribe, pending.audio, pending.options, limiter=self._limiter
-                )
-            except RecognizerError as exc:
-                log.warning("decode failed: %s", exc)
-                self._metrics.asr_failures.inc()
-                pending.error = exc
+                # One job is one isolated unit: a bug in it fails that decode (the counter gets
+                # no recommendation from it), never the worker or the server.
+                with self._metrics.boundary.guard("asr_job", str(job.owner)) as guard:
+                    try:
+                        pending.text = await trio.to_thread.run_sync(
+                            transcriber.transcribe,
+                            pending.audio,
+                            pending.options,
+                            limiter=self._limiter,
+                        )
+                    except RecognizerError as exc:
+                        log.warning("decode failed: %s", exc)
+                        pending.error = exc
+                if guard.crashed is not None:
+                    pending.error = RecognizerError("Erro interno no reconhecimento")
+                if pending.error is not None:
+                    self._metrics.asr_failures.inc()
             finally:
                 self._metrics.asr_decode.observe(time.perf_counter() - started)
                 self._metrics.asr_audio_seconds.inc(len(pending.audio) / SAMPLE_RATE_HZ)

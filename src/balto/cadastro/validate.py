@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,10 @@ from balto.errors import BadRequest
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 CODIGO_RE = re.compile(r"^\d{6}$")
 INVALID_CODE = "Código de usuário inválido"
+TELEFONE_RE = re.compile(r"[0-9]{10,13}")  # ASCII digits only: str.isdigit() takes "²" and "٣"
+#: Bidirectional overrides and isolates: they make a stored name display as another text
+#: (CVE-2021-42574, "Trojan Source") in the panels and logs that show it.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -45,7 +50,14 @@ def _text(body: Mapping[str, Any], name: str, *, max_len: int) -> str:
         raise BadRequest(f"Campo '{name}' não pode ser vazio")
     if len(value) > max_len:
         raise BadRequest(f"Campo '{name}' excede {max_len} caracteres")
+    if any(_is_control(ch) for ch in value):
+        # NUL, CR/LF (forged log lines and CSV rows), ESC (terminal escapes), bidi overrides.
+        raise BadRequest(f"Campo '{name}' contém caracteres de controle")
     return value
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS
 
 
 def parse_cliente(body: Mapping[str, Any]) -> NewCliente:
@@ -56,7 +68,7 @@ def parse_cliente(body: Mapping[str, Any]) -> NewCliente:
     razao_social = _text(body, "razao_social", max_len=200)
     telefone_raw = _text(body, "telefone", max_len=30)
     telefone = re.sub(r"[\s().+-]", "", telefone_raw)
-    if not telefone.isdigit() or not 10 <= len(telefone) <= 13:
+    if not TELEFONE_RE.fullmatch(telefone):
         raise BadRequest("Campo 'telefone' deve ter de 10 a 13 dígitos (DDD + número)")
     return NewCliente(email=email, razao_social=razao_social, telefone=telefone)
 

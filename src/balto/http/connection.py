@@ -21,18 +21,21 @@ import trio_websocket
 from balto import __version__
 from balto.config import Config
 from balto.errors import BadRequest, BaltoError, ClientError, PayloadTooLarge
-from balto.http.messages import Request, Response, error_response, json_response
+from balto.http.messages import INTERNAL_ERROR, Request, Response, error_response, json_response
+from balto.http.router import guarded_answer
 from balto.http.upgrade import (
     ReplayStream,
     UpgradeRequest,
     WebSocketUpgrade,
     close_try_again_later,
 )
+from balto.isolation import Boundary
 from balto.lifecycle import Lifecycle
 from balto.limits import Refusal
 
 log = logging.getLogger(__name__)
 
+INTERNAL_ERROR_CLOSE = 1011  # RFC 6455 §7.4.1: the server hit an unexpected condition
 RECEIVE_BYTES = 16 * 1024
 LINGER_S = 2.0
 LINGER_BYTES = 8 * 1024 * 1024
@@ -65,8 +68,10 @@ class HttpConnection:
         lifecycle: Lifecycle,
         client: str,
         refusal: Refusal | None = None,
+        boundary: Boundary | None = None,
     ) -> None:
         self._refusal = refusal
+        self._boundary = boundary
         self._stream = stream
         self._app = app
         self._config = config
@@ -109,9 +114,15 @@ class HttpConnection:
         if _is_upgrade(request):
             await self._upgrade(event, request)
             return False
-        response = await self._app.handle_http(request)
+        response = await self._handle(request)
         await self._send_response(response, head=event.method == b"HEAD")
         return self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE
+
+    async def _handle(self, request: Request) -> Response:
+        """The app's answer; a bug in the app is that request's 500, logged and counted."""
+        if self._boundary is None:
+            return await self._app.handle_http(request)
+        return await guarded_answer(self._app.handle_http, request, self._boundary, "http_request")
 
     async def _read_request(self) -> _Incoming | None:
         """The next request with its body; None when the connection must end (answered)."""
@@ -125,6 +136,15 @@ class HttpConnection:
             if header_bytes > self._config.max_header_bytes:
                 # h11 bounds only incomplete heads; a head that arrived whole is checked here.
                 await self._send_error(ClientError("Cabeçalhos grandes demais"), status=431)
+                return None
+            if _has(event, b"content-length") and _has(event, b"transfer-encoding"):
+                # RFC 9112 §6.1: such a request "ought to be handled as an error", and the
+                # connection MUST close after it: a proxy in front may have framed it the other
+                # way (request smuggling).
+                await self._send_error(
+                    BadRequest("Content-Length e Transfer-Encoding juntos não são aceitos"),
+                    status=400,
+                )
                 return None
             if _is_upgrade(head):
                 return event, head
@@ -191,7 +211,15 @@ class HttpConnection:
             ws_request = await trio_websocket.wrap_server_stream(
                 nursery, replay, max_message_size=self._config.ws_max_message_bytes
             )
-            await handler(UpgradeRequest(ws_request, replay.gate))
+            upgrade = UpgradeRequest(ws_request, replay)
+            crashed = False
+            if self._boundary is None:
+                await handler(upgrade)
+            else:
+                with self._boundary.guard("websocket", self._client) as guard:
+                    await handler(upgrade)
+                crashed = guard.crashed is not None
+            await _finish_websocket(upgrade, replay, crashed=crashed)
             nursery.cancel_scope.cancel()
 
     def _to_request(self, event: h11.Request, body: bytes) -> Request:
@@ -253,6 +281,33 @@ class HttpConnection:
             await self._stream.send_all(data)
 
 
+async def _finish_websocket(
+    upgrade: UpgradeRequest, replay: ReplayStream, *, crashed: bool
+) -> None:
+    """The handler is done: the socket is ours to close. Normally 1000; after a crash 1011
+    (or a 500 instead of the handshake); after a protocol error, the frame trio-websocket
+    left out (:meth:`ReplayStream.send_protocol_error_close`)."""
+    ws = upgrade.connection
+    with trio.CancelScope(shield=True), trio.move_on_after(1):
+        try:
+            if ws is None:
+                if crashed:
+                    body = json_response(500, {"error": INTERNAL_ERROR}).body
+                    await upgrade.reject(500, body=body)
+            elif ws.closed is None:
+                await ws.aclose(
+                    INTERNAL_ERROR_CLOSE if crashed else 1000, INTERNAL_ERROR if crashed else None
+                )
+            else:
+                await replay.send_protocol_error_close()
+        except (trio_websocket.ConnectionClosed, trio.BrokenResourceError):
+            pass  # the peer is gone: nothing to tell it
+
+
+def _has(event: h11.Request, name: bytes) -> bool:
+    return any(key == name for key, _ in event.headers)
+
+
 def _is_upgrade(request: Request) -> bool:
     upgrade = (request.header("upgrade") or "").lower()
     return request.method == "GET" and "websocket" in upgrade
@@ -277,5 +332,6 @@ async def serve_connection(
     client: str,
     *,
     refusal: Refusal | None = None,
+    boundary: Boundary | None = None,
 ) -> None:
-    await HttpConnection(stream, app, config, lifecycle, client, refusal).run()
+    await HttpConnection(stream, app, config, lifecycle, client, refusal, boundary).run()

@@ -17,8 +17,10 @@ from balto.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from balto.json_input import decode_json_object
 
 JSON_TYPE = "application/json; charset=utf-8"
+INTERNAL_ERROR = "Erro interno do servidor"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -54,17 +56,7 @@ class Request:
             raise UnsupportedMediaType("Content-Type deve ser application/json")
         if not self.body:
             raise BadRequest("Corpo da requisição vazio: envie um objeto JSON")
-        try:
-            text = self.body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadRequest("Corpo da requisição não é UTF-8 válido") from exc
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BadRequest(f"JSON malformado (linha {exc.lineno}, coluna {exc.colno})") from exc
-        if not isinstance(value, dict):
-            raise BadRequest("O corpo deve ser um objeto JSON")
-        return value
+        return decode_json_object(self.body)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,19 +1,18 @@
 """Method + path → handler, with ``{name}`` path parameters. No I/O.
 
 A path that matches no route is a 404; a path that matches with another method is a 405 with
-an ``Allow`` header.
+an ``Allow`` header. ``HEAD`` is served by the ``GET`` route (RFC 9110 §9.3.2: the same answer
+without its content; the connection leaves the body out).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Awaitable, Callable
 
 from balto.errors import BaltoError, MethodNotAllowed, NotFound
-from balto.http.messages import Request, Response, error_response, json_response
-
-log = logging.getLogger(__name__)
+from balto.http.messages import INTERNAL_ERROR, Request, Response, error_response, json_response
+from balto.isolation import Boundary
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -53,21 +52,28 @@ class Routed:
 
 
 class Router:
-    def __init__(self) -> None:
+    """``boundary``: where a handler's bug is counted and logged (it becomes a 500); without
+    one, the bug propagates to the caller (the connection's own boundary)."""
+
+    def __init__(self, boundary: Boundary | None = None) -> None:
         self._routes: list[Route] = []
+        self._boundary = boundary
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append(Route(method.upper(), pattern, handler))
 
     def resolve(self, method: str, path: str) -> Match:
+        method = method.upper()
         allowed: list[str] = []
         for route in self._routes:
             params = route.match(path)
             if params is None:
                 continue
-            if route.method == method.upper():
+            if route.method == method or (method == "HEAD" and route.method == "GET"):
                 return Match(route, params)
             allowed.append(route.method)
+            if route.method == "GET":
+                allowed.append("HEAD")
         if allowed:
             raise MethodNotAllowed(
                 f"Método {method} não permitido em {path}", allowed=tuple(sorted(set(allowed)))
@@ -76,7 +82,7 @@ class Router:
 
     async def dispatch(self, request: Request, *, answer_preflight: bool = False) -> Routed:
         """Resolve ``request`` and run its handler. Our errors become their JSON answer and a
-        bug becomes a logged 500, so one request never takes the server down.
+        bug becomes a 500, reported at the boundary, so one request never takes the server down.
         ``answer_preflight``: an OPTIONS on an existing route is a 200 (CORS preflight)."""
         route = "unmatched"
         try:
@@ -89,10 +95,27 @@ class Router:
                     )
                 raise
             route = match.route.pattern
-            response = await match.route.handler(dataclasses.replace(request, params=match.params))
+            response = await self._run(match.route.handler, request, match.params)
         except BaltoError as exc:
             response = error_response(exc)
-        except Exception:  # a bug: answer 500, keep serving, keep the traceback
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            response = json_response(500, {"error": "Erro interno do servidor"})
         return Routed(response, route)
+
+    async def _run(self, handler: Handler, request: Request, params: dict[str, str]) -> Response:
+        request = dataclasses.replace(request, params=params)
+        if self._boundary is None:
+            return await handler(request)
+        return await guarded_answer(handler, request, self._boundary, "http_handler")
+
+
+async def guarded_answer(
+    handle: Handler, request: Request, boundary: Boundary, label: str
+) -> Response:
+    """``handle(request)`` as one isolated job: our errors become their JSON answer, a bug a
+    500 reported at ``boundary`` under ``label`` (see :mod:`balto.isolation`)."""
+    response = json_response(500, {"error": INTERNAL_ERROR})
+    with boundary.guard(label, request.client):
+        try:
+            response = await handle(request)
+        except BaltoError as exc:  # an answer, not a crash
+            response = error_response(exc)
+    return response

@@ -10,6 +10,7 @@ TCP segment as the handshake.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Protocol
 
 import trio
@@ -18,6 +19,12 @@ import trio_websocket
 from balto.limits import Refusal
 
 TRY_AGAIN_LATER = 1013
+#: RFC 6455 §7.4.1: 1002 protocol error, 1007 data inconsistent with the message type (text that
+#: is not UTF-8). wsproto detects both; trio-websocket then marks the socket closed with the code
+#: but never sends the close frame, so the peer would only see TCP go away.
+PROTOCOL_ERRORS = frozenset({1002, 1007})
+CLOSE_OPCODE_BYTE = 0x88  # FIN + opcode 8: the first byte of a close frame
+MAX_CLOSE_REASON_BYTES = 123  # a control frame's payload is at most 125 bytes
 
 
 Headers = list[tuple[bytes, bytes]]
@@ -60,12 +67,20 @@ async def close_try_again_later(request: WebSocketUpgrade, *, refusal: Refusal) 
     await ws.aclose(code=TRY_AGAIN_LATER, reason=refusal.reason)
 
 
+def close_frame(code: int, reason: str = "") -> bytes:
+    """An unmasked (server) close frame (RFC 6455 §5.5.1)."""
+    payload = code.to_bytes(2, "big") + reason.encode("utf-8")[:MAX_CLOSE_REASON_BYTES]
+    return bytes((CLOSE_OPCODE_BYTE, len(payload))) + payload
+
+
 class ReplayStream(trio.abc.Stream):
     def __init__(self, head: bytes, trailing: bytes, inner: trio.abc.Stream) -> None:
         self._head = head
         self._trailing = trailing
         self._inner = inner
         self.gate = trio.Event()
+        self.sent_close = False  # a close frame went out (trio-websocket sends one per call)
+        self.connection: trio_websocket.WebSocketConnection | None = None  # once accepted
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         if self._head:
@@ -82,21 +97,38 @@ class ReplayStream(trio.abc.Stream):
         return bytes(await self._inner.receive_some(max_bytes))
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        if data and data[0] == CLOSE_OPCODE_BYTE:
+            self.sent_close = True
         await self._inner.send_all(data)
 
     async def wait_send_all_might_not_block(self) -> None:
         await self._inner.wait_send_all_might_not_block()
 
+    async def send_protocol_error_close(self) -> None:
+        """Send the close frame trio-websocket leaves out after a protocol error (see
+        ``PROTOCOL_ERRORS``), so the peer learns why: 1002 or 1007, not a dropped socket."""
+        ws = self.connection
+        if ws is None or ws.closed is None or self.sent_close:
+            return
+        if ws.closed.code not in PROTOCOL_ERRORS:
+            return
+        # Bounded, and a peer already gone is told nothing.
+        gone = contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError)
+        with trio.CancelScope(shield=True), trio.move_on_after(1), gone:
+            await self.send_all(close_frame(ws.closed.code, ws.closed.reason or ""))
+
     async def aclose(self) -> None:
+        # trio-websocket closes the stream right after marking the protocol error
+        await self.send_protocol_error_close()
         await self._inner.aclose()
 
 
 class UpgradeRequest:
     """The WebSocket handshake as an app sees it: inspect it, then accept or reject it."""
 
-    def __init__(self, inner: trio_websocket.WebSocketRequest, gate: trio.Event) -> None:
+    def __init__(self, inner: trio_websocket.WebSocketRequest, stream: ReplayStream) -> None:
         self._inner = inner
-        self._gate = gate
+        self._stream = stream
 
     @property
     def path(self) -> str:
@@ -110,12 +142,19 @@ class UpgradeRequest:
         self, *, subprotocol: str | None = None, extra_headers: Headers | None = None
     ) -> trio_websocket.WebSocketConnection:
         try:
-            return await self._inner.accept(subprotocol=subprotocol, extra_headers=extra_headers)
+            ws = await self._inner.accept(subprotocol=subprotocol, extra_headers=extra_headers)
+            self._stream.connection = ws
+            return ws
         finally:
-            self._gate.set()
+            self._stream.gate.set()
+
+    @property
+    def connection(self) -> trio_websocket.WebSocketConnection | None:
+        """The WebSocket, once accepted."""
+        return self._stream.connection
 
     async def reject(
         self, status_code: int, *, extra_headers: Headers | None = None, body: bytes | None = None
     ) -> None:
-        self._gate.set()
+        self._stream.gate.set()
         await self._inner.reject(status_code, extra_headers=extra_headers, body=body)

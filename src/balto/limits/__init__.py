@@ -1,6 +1,22 @@
-"""Abuse limits, without I/O: failed-attempt rate limits and connection caps."""
+"""Abuse limits, without I/O: token-bucket rate limits and connection caps."""
 
 from balto.limits.connections import ConnectionCaps, Refusal
-from balto.limits.rate import FailureLimiter
+from balto.limits.rate import (
+    Charge,
+    Refused,
+    TokenBuckets,
+    give_back_all,
+    network_of,
+    take_all,
+)
 
-__all__ = ["ConnectionCaps", "FailureLimiter", "Refusal"]
+__all__ = [
+    "Charge",
+    "ConnectionCaps",
+    "Refusal",
+    "Refused",
+    "TokenBuckets",
+    "give_back_all",
+    "network_of",
+    "take_all",
+]

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from typing import Any
 
@@ -21,6 +20,7 @@ from balto.errors import BadRequest, BaltoError, NotFound, PayloadTooLarge
 from balto.http.connection import WebSocketHandler
 from balto.http.messages import Request, Response, error_response, json_response
 from balto.http.router import Router
+from balto.json_input import JsonLimits, decode_json_object
 from balto.partnumber.classify.models import ClassifyRequest
 from balto.partnumber.classify.validation import (
     MAX_DESCRIPTION,
@@ -73,14 +73,7 @@ def parse_classify_body(body: bytes) -> tuple[ClassifyRequest, str | None]:
         raise PayloadTooLarge(f"Corpo maior que o limite de {MAX_JSON_BODY_BYTES} bytes")
     if not body.strip():
         raise BadRequest("Corpo da requisição vazio: envie um objeto JSON")
-    try:
-        value = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BadRequest("Corpo da requisição não é UTF-8 válido") from exc
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"JSON malformado (linha {exc.lineno}, coluna {exc.colno})") from exc
-    if not isinstance(value, dict):
-        raise BadRequest("O corpo deve ser um objeto JSON")
+    value = decode_json_object(body, JsonLimits(max_bytes=MAX_JSON_BODY_BYTES))
     partnumber = _text(value, "partnumber")
     if partnumber is None:
         raise BadRequest("O campo 'partnumber' é obrigatório")
@@ -112,14 +105,20 @@ class PartnumberApp:
     ) -> None:
         self.shell = shell
         self.sio = shell.server
+        self.metrics = shell.metrics
         self.registry = registry or TaskRegistry()
         self.worker = ClassificationWorker(
-            classifier, self.registry, self.publish, queue_size=queue_size
+            classifier,
+            self.registry,
+            self.publish,
+            boundary=self.metrics.boundary,
+            queue_size=queue_size,
         )
-        self.router = Router()
+        self.router = Router(self.metrics.boundary)
         self.router.add("POST", "/classify-partnumber", self.classify)
         self.router.add("GET", "/tasks/{task_id}", self.get_task)
         self.router.add("GET", "/health", self.health)
+        self.router.add("GET", "/metrics", self.get_metrics)
         self.sio.on_connect(self._on_connect)
         self.sio.on("join", self._on_join)
         self.sio.on("ping_event", self._on_ping)
@@ -169,6 +168,9 @@ class PartnumberApp:
                 "socketio_sessions": len(self.sio.engine),
             },
         )
+
+    async def get_metrics(self, request: Request) -> Response:
+        return Response(200, self.metrics.render(), content_type=self.metrics.content_type)
 
     # -- Socket.IO ------------------------------------------------------------------------
 

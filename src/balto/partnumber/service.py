@@ -63,7 +63,7 @@ async def open_partnumber(
     """The app with its classifier loaded, and the Socket.IO timer and the classification
     worker running, for as long as the context lasts; our listener and ASGI both serve it."""
     classifier = await trio.to_thread.run_sync(classifier_factory)
-    shell = SocketIOShell(engine_config, cors=cors)
+    shell = SocketIOShell(engine_config, cors=cors, metrics=Metrics())
     partnumber_app = PartnumberApp(classifier, shell, registry=registry)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(shell.run, lifecycle.stopping)
@@ -95,6 +95,6 @@ async def run_partnumber(
             app,
             socketio_config(config, engine_config),
             lifecycle,
-            Metrics(),
+            app.metrics,
             task_status=task_status,
         )

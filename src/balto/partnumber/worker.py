@@ -14,6 +14,7 @@ from typing import Protocol
 import trio
 
 from balto.errors import BaltoError, TooManyRequests
+from balto.isolation import Boundary
 from balto.partnumber.classify.models import Classification, ClassifyRequest, Progress
 from balto.partnumber.tasks import Emission, Task, TaskRegistry
 
@@ -45,8 +46,10 @@ class ClassificationWorker:
         registry: TaskRegistry,
         publish: Publish,
         *,
+        boundary: Boundary,
         queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
+        self._boundary = boundary
         self._classifier = classifier
         self._registry = registry
         self._publish = publish
@@ -71,7 +74,18 @@ class ClassificationWorker:
     async def run(self) -> None:
         async with self._receive:
             async for task_id in self._receive:
-                await self._process(task_id)
+                # One task is one isolated job: whatever breaks in it fails that task alone.
+                with self._boundary.guard("classification_job", task_id) as guard:
+                    await self._process(task_id)
+                if guard.crashed is not None:
+                    self._fail_crashed(task_id)
+
+    def _fail_crashed(self, task_id: str) -> None:
+        task = self._registry.get(task_id)
+        if task is None or task.ended:
+            return
+        with self._boundary.guard("classification_job", task_id):
+            self._publish(task, self._registry.fail(task_id, INTERNAL_FAILURE, trio.current_time()))
 
     async def _process(self, task_id: str) -> None:
         task = self._registry.get(task_id)
@@ -91,9 +105,6 @@ class ClassificationWorker:
             emissions = self._registry.fail(
                 task_id, f"Falha na classificação: {exc.message}", trio.current_time()
             )
-        except Exception:
-            log.exception("classification of %s crashed", task.request.partnumber)
-            emissions = self._registry.fail(task_id, INTERNAL_FAILURE, trio.current_time())
         else:
             emissions = self._registry.finish(task_id, result, trio.current_time())
         self._publish(task, emissions)

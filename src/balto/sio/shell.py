@@ -20,8 +20,10 @@ import trio_websocket
 
 from balto.errors import BaltoError, ClientError, ServerFault, ServiceUnavailable
 from balto.http.connection import WebSocketHandler
-from balto.http.messages import Request, Response, error_response
+from balto.http.messages import INTERNAL_ERROR, Request, Response, error_response
 from balto.http.upgrade import WebSocket, WebSocketUpgrade
+from balto.limits import network_of
+from balto.metrics import Metrics
 from balto.sio.wakeups import Wakeups
 from balto.socketio import (
     CorsConfig,
@@ -41,6 +43,8 @@ SOCKETIO_PATHS = frozenset({"/socket.io", "/socket.io/"})
 POLL_CONTENT_TYPE = "text/plain; charset=UTF-8"
 POST_CONTENT_TYPE = "text/html; charset=UTF-8"  # python-engineio answers "ok" this way
 DEFAULT_MAX_SESSIONS = 1000
+#: One address may hold this share of the sessions: one client (or one NAT) cannot take them all.
+DEFAULT_MAX_SESSIONS_PER_ADDRESS = 50
 WS_CLOSE_TIMEOUT_S = 5.0  # how long a closing handshake may take before we drop the socket
 
 _P = ParamSpec("_P")
@@ -69,7 +73,10 @@ class SocketIOShell:
     """Serves ``/socket.io/`` for an :class:`~balto.http.connection.HttpApp` (see module doc).
 
     ``server`` is the Socket.IO application API (``on``, ``emit``, rooms). At most
-    ``max_sessions`` Engine.IO sessions are open at once; further ones get 503.
+    ``max_sessions`` Engine.IO sessions are open at once, and at most
+    ``max_sessions_per_address`` from one client address; further ones get 503. Every call
+    into the core (where the application's handlers run) is a crash boundary: a handler's bug
+    ends that session alone, counted in ``metrics`` (``balto_crashes_total``).
     """
 
     def __init__(
@@ -78,10 +85,15 @@ class SocketIOShell:
         *,
         cors: CorsConfig | None = None,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
+        max_sessions_per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS,
+        metrics: Metrics | None = None,
     ) -> None:
         self.server = SocketIOServer(engine_config, wakeup=self._wake)
         self.cors = cors or CorsConfig()
         self.max_sessions = max_sessions
+        self.max_sessions_per_address = max_sessions_per_address
+        self.metrics = metrics or Metrics()
+        self._addresses: dict[str, str] = {}  # engine sid → client address, while open
         self._wakeups = Wakeups()
         self._timer_changed = trio.Event()
         self._ws_owner: dict[str, object] = {}  # engine sid → token of its current WebSocket
@@ -119,21 +131,40 @@ class SocketIOShell:
         self._timer_changed.set()  # deadlines may have moved: the timer re-reads them
 
     def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """Feed the core; a bug in an application handler becomes a logged 500, not a crash."""
-        try:
-            return fn(*args, **kwargs)
-        except BaltoError:
-            raise
-        except Exception as exc:
-            log.exception("socket.io handler failed")
-            raise ServerFault("Erro interno do servidor") from exc
+        """Feed the core, where the application's handlers run: a bug there is reported at the
+        crash boundary and becomes a ``ServerFault`` (500 / the session closed)."""
+        refused: BaltoError | None = None
+        with self.metrics.boundary.guard("socketio_handler") as guard:
+            try:
+                return fn(*args, **kwargs)
+            except BaltoError as exc:  # the protocol's own answer, not a crash
+                refused = exc
+        if refused is not None:
+            raise refused
+        raise ServerFault(INTERNAL_ERROR) from guard.crashed
 
-    def _open(self, transport: Transport) -> EngineSession:
-        if len(self.server.engine) >= self.max_sessions:
-            raise ServiceUnavailable("Limite de conexões Socket.IO atingido; tente mais tarde")
+    def _open(self, transport: Transport, address: str) -> EngineSession:
+        self._check_capacity(address)
         session = self._call(self.server.open_session, transport, trio.current_time())
+        self._addresses[session.sid] = network_of(address)
         self._timer_changed.set()
         return session
+
+    def _check_capacity(self, address: str) -> None:
+        engine = self.server.engine
+        for sid in [sid for sid in self._addresses if engine.get(sid) is None]:
+            del self._addresses[sid]  # reaped since
+        if len(engine) >= self.max_sessions:
+            self.metrics.socketio_sessions_refused.labels("total").inc()
+            raise ServiceUnavailable("Limite de conexões Socket.IO atingido; tente mais tarde")
+        network = network_of(address)
+        if sum(1 for a in self._addresses.values() if a == network) >= (
+            self.max_sessions_per_address
+        ):
+            self.metrics.socketio_sessions_refused.labels("per_address").inc()
+            raise ServiceUnavailable(
+                "Limite de conexões Socket.IO por endereço atingido; tente mais tarde"
+            )
 
     # ------------------------------------------------------------ HTTP (polling)
     async def handle_http(self, request: Request) -> Response:
@@ -152,7 +183,7 @@ class SocketIOShell:
         if req.kind is RequestKind.PREFLIGHT:
             return Response(200, b"", content_type=POLL_CONTENT_TYPE)
         if req.kind is RequestKind.OPEN_POLLING:
-            return await self._poll(self._open(Transport.POLLING))
+            return await self._poll(self._open(Transport.POLLING, request.client))
         assert req.session is not None
         if req.kind is RequestKind.POLL:
             return await self._poll(req.session)
@@ -184,8 +215,8 @@ class SocketIOShell:
             if req.kind is RequestKind.UPGRADE:
                 assert req.session is not None
                 self.server.begin_upgrade(req.session)
-            elif len(self.server.engine) >= self.max_sessions:
-                raise ServiceUnavailable("Limite de conexões Socket.IO atingido; tente mais tarde")
+            else:
+                self._check_capacity(request.client)
         except BaltoError as exc:
             response = error_response(exc)
             with trio.CancelScope(shield=True), trio.move_on_after(1):
@@ -198,7 +229,7 @@ class SocketIOShell:
         try:
             ws = await ws_request.accept()
             if session is None:
-                session = self._open(Transport.WEBSOCKET)
+                session = self._open(Transport.WEBSOCKET, request.client)
                 self._ws_owner[session.sid] = token
             await self._serve_websocket(ws, session)
         except (trio_websocket.ConnectionClosed, trio.BrokenResourceError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
+from balto.json_input import InvalidJson, JsonLimits, decode_json
 from balto.socketio.binary import deconstruct, has_binary, reconstruct
 from balto.socketio.errors import SocketIOProtocolError
 
@@ -30,6 +31,8 @@ __all__ = [
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
+#: Engine.IO bounds the message size (``maxPayload``); the JSON inside gets the shared limits.
+PAYLOAD_LIMITS = JsonLimits(max_bytes=1_000_000, max_depth=32)
 MAX_ATTACHMENTS = 32
 MAX_ID_DIGITS = 15
 _DIGITS = frozenset("0123456789")
@@ -58,10 +61,6 @@ class SioPacket:
     data: Any = None
     id: int | None = None
     attachments: int = 0
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def dumps(value: Any) -> str:
@@ -104,9 +103,9 @@ def _fail(message: str) -> SocketIOProtocolError:
 
 def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise _fail("bad JSON payload") from exc
+        return decode_json(text, PAYLOAD_LIMITS)
+    except InvalidJson as exc:
+        raise _fail(f"bad JSON payload ({exc.message})") from exc
 
 
 def _validate(kind: PacketType, data: Any, ack_id: int | None) -> None:

@@ -44,8 +44,11 @@ def _now() -> str:
 class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Não foi possível criar a pasta do banco de dados: {exc}") from exc
         try:
             conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self.db = sqlite_utils.Database(conn)

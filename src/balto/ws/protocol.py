@@ -2,8 +2,9 @@
 
 The shell feeds every WebSocket message in and carries out the action that comes back:
 
-- before auth, the first message must be ``{"comando": "auth", "api_key": ...}``;
-  anything else → ``Close(1008, reason)``; a valid one → ``Authenticate`` (the shell looks the
+- before auth, the first message must be ``{"comando": "auth", "api_key": ...}``; text that
+  is not JSON we accept (:mod:`balto.json_input`) → ``Close(1007, reason)``, anything else →
+  ``Close(1008, reason)``; a valid one → ``Authenticate`` (the shell looks the
   key up, then calls ``authenticated`` or ``auth_failed``);
 - after auth, binary frames → ``Audio`` (PCM reassembled and resampled to 16 kHz), a
   ``feedback`` → ``Feedback``; any bad text → ``Reply`` with an ``erro`` and the socket stays.
@@ -13,19 +14,22 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from balto.audio.pcm import PcmDecoder
-from balto.errors import ClientError
+from balto.json_input import InvalidJson, JsonLimits, decode_json, decode_json_object
 
+INVALID_DATA = 1007
 POLICY_VIOLATION = 1008
 GOING_AWAY = 1001
 RESULTADOS = ("venda_realizada", "venda_perdida")
 AUTH_FIELDS = {"comando", "api_key", "sample_rate"}
+MAX_ID_INTERACAO = 100
+#: Commands are small; audio travels in binary frames.
+COMMAND_LIMITS = JsonLimits(max_bytes=16 * 1024, max_depth=8)
 
 
 class Phase(enum.Enum):
@@ -101,8 +105,8 @@ class CounterProtocol:
         if self.phase is Phase.CLOSED:
             return Close(POLICY_VIOLATION, "Sessão encerrada")
         try:
-            message = _json_object(text)
-        except ClientError as exc:
+            message = decode_json_object(text, COMMAND_LIMITS)
+        except InvalidJson as exc:
             return Reply(error(exc.message))
         comando = message.get("comando")
         if comando == "feedback":
@@ -139,9 +143,11 @@ class CounterProtocol:
 
     def _auth(self, text: str) -> Action:
         try:
-            message = _json_object(text)
-        except ClientError as exc:
-            return self._close(POLICY_VIOLATION, f"Primeira mensagem inválida: {exc.message}")
+            message = decode_json(text, COMMAND_LIMITS)
+        except InvalidJson as exc:
+            return self._close(INVALID_DATA, f"Primeira mensagem inválida: {exc.message}")
+        if not isinstance(message, dict):
+            return self._close(POLICY_VIOLATION, "A primeira mensagem deve ser um objeto JSON")
         if message.get("comando") != "auth":
             return self._close(POLICY_VIOLATION, "A primeira mensagem deve ser o comando auth")
         unknown = sorted(set(message) - AUTH_FIELDS)
@@ -160,19 +166,13 @@ class CounterProtocol:
 
     def _feedback(self, message: dict[str, Any]) -> Reply | Feedback:
         id_interacao = message.get("id_interacao")
-        if not isinstance(id_interacao, str) or not id_interacao.strip():
+        if (
+            not isinstance(id_interacao, str)
+            or not id_interacao.strip()
+            or len(id_interacao) > MAX_ID_INTERACAO
+        ):
             return Reply(error("Campo 'id_interacao' ausente ou inválido"))
         resultado = message.get("resultado")
         if resultado not in RESULTADOS:
             return Reply(error("Resultado inválido: use venda_realizada ou venda_perdida"))
         return Feedback(id_interacao.strip(), str(resultado))
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ClientError("Mensagem não é JSON válido") from exc
-    if not isinstance(value, dict):
-        raise ClientError("Mensagem deve ser um objeto JSON")
-    return value

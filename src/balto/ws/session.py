@@ -20,7 +20,7 @@ from balto.audio.segmenter import DecodeJob, Segmenter
 from balto.config import Config
 from balto.detect import Detector, Opportunity, RuleSet
 from balto.errors import BaltoError, ClientError, RecognizerError, StorageError
-from balto.http.upgrade import WebSocket, WebSocketUpgrade
+from balto.http.upgrade import TRY_AGAIN_LATER, WebSocket, WebSocketUpgrade
 from balto.lifecycle import Lifecycle
 from balto.metrics import Metrics
 from balto.store import Balcao, Store
@@ -46,6 +46,7 @@ class CounterServices:
 
 
 async def counter_session(request: WebSocketUpgrade, services: CounterServices) -> None:
+    """Serve one counter; the shell closes the socket after (1000, or 1011 if this crashed)."""
     ws = await request.accept()
     services.metrics.connections.labels("ws").inc()
     try:
@@ -54,8 +55,6 @@ async def counter_session(request: WebSocketUpgrade, services: CounterServices) 
         pass
     finally:
         services.metrics.connections.labels("ws").dec()
-        with trio.CancelScope(shield=True), trio.move_on_after(1):
-            await ws.aclose()
 
 
 async def _run(ws: WebSocket, services: CounterServices) -> None:
@@ -75,18 +74,31 @@ async def _authenticate(
     proto: protocol.CounterProtocol,
     services: CounterServices,
 ) -> Balcao | None:
-    action: protocol.Action | None = None
-    with trio.move_on_after(services.config.auth_timeout_s):
+    # Waiting for auth is idle time: it ends at the deadline or at once when the server stops.
+    with services.lifecycle.idle(services.config.auth_timeout_s) as waiting:
         message = await ws.get_message()
+    action: protocol.Action
+    if not waiting.cancelled_caught:
         action = (
             proto.receive_text(message)
             if isinstance(message, str)
             else proto.receive_binary(message)
         )
-    if action is None:
+    elif services.lifecycle.stopping.is_set():
+        # Not yet a session, but a peer all the same: it learns why at once (1001), instead of
+        # holding the shutdown up to its grace limit.
+        await ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
+        return None
+    else:
         action = proto.auth_timed_out()
     if isinstance(action, protocol.Authenticate):
-        balcao = await services.store.run(services.store.database.authenticate, action.api_key)
+        try:
+            balcao = await services.store.run(services.store.database.authenticate, action.api_key)
+        except StorageError as exc:
+            log.error("authentication not checked: %s", exc.message)
+            services.metrics.storage_failures.inc()
+            await ws.aclose(code=TRY_AGAIN_LATER, reason="Banco de dados indisponível")
+            return None
         if balcao is not None:
             await ws.send_message(
                 json.dumps(proto.authenticated().message | {"balcao": balcao.nome_balcao})
