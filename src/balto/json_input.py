@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from balto.errors import BadRequest
@@ -92,17 +93,29 @@ def _utf8(text: str) -> bytes:
 
 def _check_tree(value: Any, max_depth: int) -> None:
     """Depth and valid Unicode of every string and key, walked without recursion."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    if isinstance(value, str):
+        _check_text(value)
+        return
+    # Only containers go on the stack (a 1 MB array of scalars stays a 1 MB walk).
+    stack: list[tuple[list[Any] | dict[str, Any], int]] = []
+    if isinstance(value, list | dict):
+        stack.append((value, 0))
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            if not item.isascii():
-                _utf8(item)
-        elif isinstance(item, list | dict):
-            if depth >= max_depth:
-                raise InvalidJson(f"JSON aninhado além de {max_depth} níveis")
-            if isinstance(item, dict):
-                stack.extend((key, depth) for key in item)
-                stack.extend((child, depth + 1) for child in item.values())
-            else:
-                stack.extend((child, depth + 1) for child in item)
+        container, depth = stack.pop()
+        if depth >= max_depth:
+            raise InvalidJson(f"JSON aninhado além de {max_depth} níveis")
+        children: Iterable[Any] = container
+        if isinstance(container, dict):
+            for key in container:
+                _check_text(key)
+            children = container.values()
+        for child in children:
+            if isinstance(child, str):
+                _check_text(child)
+            elif isinstance(child, list | dict):
+                stack.append((child, depth + 1))
+
+
+def _check_text(text: str) -> None:
+    if not text.isascii():
+        _utf8(text)

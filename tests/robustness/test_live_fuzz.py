@@ -70,9 +70,14 @@ def new_interaction(live: Live) -> str:
 
 
 async def still_serving(live: Live) -> None:
+    """The process lives, answers, serves a healthy counter, and stopped no bug on the way
+    (a bug stopped at a boundary is counted: the fuzzer must not reach one either)."""
     assert live.process.poll() is None, "the server process ended"
     with trio.fail_after(10):
         assert (await http(live.port, "GET", "/health")).status == 200
+        metrics = (await http(live.port, "GET", "/metrics")).body.decode()
+        crashes = [line for line in metrics.splitlines() if line.startswith("balto_crashes_total")]
+        assert crashes == [], crashes
         iid = await trio.to_thread.run_sync(new_interaction, live)
         async with open_websocket_url(live.ws_url) as ws:
             await ws.send_message(json.dumps({"comando": "auth", "api_key": live.api_key}))

@@ -11,7 +11,7 @@ from typing import Any
 from balto.errors import BadRequest
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
-CODIGO_RE = re.compile(r"^\d{6}$")
+CODIGO_RE = re.compile(r"[0-9]{6}")  # ASCII digits: \d also takes "٣"
 INVALID_CODE = "Código de usuário inválido"
 TELEFONE_RE = re.compile(r"[0-9]{10,13}")  # ASCII digits only: str.isdigit() takes "²" and "٣"
 #: Bidirectional overrides and isolates: they make a stored name display as another text
@@ -77,6 +77,6 @@ def parse_balcao(body: Mapping[str, Any]) -> NewBalcao:
     _check_fields(body, ("nome_balcao", "user_codigo"))
     nome = _text(body, "nome_balcao", max_len=120)
     codigo = body["user_codigo"]
-    if not isinstance(codigo, str) or not CODIGO_RE.match(codigo.strip()):
+    if not isinstance(codigo, str) or not CODIGO_RE.fullmatch(codigo.strip()):
         raise BadRequest(f"{INVALID_CODE}: 'user_codigo' deve ser um texto de 6 dígitos")
     return NewBalcao(nome_balcao=nome, user_codigo=codigo.strip())

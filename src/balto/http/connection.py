@@ -291,7 +291,7 @@ async def _finish_websocket(
     with trio.CancelScope(shield=True), trio.move_on_after(1):
         try:
             if ws is None:
-                if crashed:
+                if crashed and not upgrade.answered:
                     body = json_response(500, {"error": INTERNAL_ERROR}).body
                     await upgrade.reject(500, body=body)
             elif ws.closed is None:
@@ -300,8 +300,13 @@ async def _finish_websocket(
                 )
             else:
                 await replay.send_protocol_error_close()
-        except (trio_websocket.ConnectionClosed, trio.BrokenResourceError):
-            pass  # the peer is gone: nothing to tell it
+        except (
+            trio_websocket.ConnectionClosed,
+            trio.BrokenResourceError,
+            trio.ClosedResourceError,
+            trio.BusyResourceError,
+        ):
+            pass  # the peer is gone, or still owed a send that never ends: nothing to tell it
 
 
 def _has(event: h11.Request, name: bytes) -> bool:

@@ -112,15 +112,20 @@ class ReplayStream(trio.abc.Stream):
             return
         if ws.closed.code not in PROTOCOL_ERRORS:
             return
-        # Bounded, and a peer already gone is told nothing.
-        gone = contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError)
-        with trio.CancelScope(shield=True), trio.move_on_after(1), gone:
+        # Bounded, and best effort: a peer already gone is told nothing, and a handler still
+        # blocked sending to a peer that stopped reading keeps the stream (no second writer).
+        skipped = contextlib.suppress(
+            trio.BrokenResourceError, trio.ClosedResourceError, trio.BusyResourceError
+        )
+        with trio.CancelScope(shield=True), trio.move_on_after(1), skipped:
             await self.send_all(close_frame(ws.closed.code, ws.closed.reason or ""))
 
     async def aclose(self) -> None:
         # trio-websocket closes the stream right after marking the protocol error
-        await self.send_protocol_error_close()
-        await self._inner.aclose()
+        try:
+            await self.send_protocol_error_close()
+        finally:
+            await self._inner.aclose()
 
 
 class UpgradeRequest:
@@ -129,6 +134,7 @@ class UpgradeRequest:
     def __init__(self, inner: trio_websocket.WebSocketRequest, stream: ReplayStream) -> None:
         self._inner = inner
         self._stream = stream
+        self.answered = False  # accept or reject was called
 
     @property
     def path(self) -> str:
@@ -141,6 +147,7 @@ class UpgradeRequest:
     async def accept(
         self, *, subprotocol: str | None = None, extra_headers: Headers | None = None
     ) -> trio_websocket.WebSocketConnection:
+        self.answered = True
         try:
             ws = await self._inner.accept(subprotocol=subprotocol, extra_headers=extra_headers)
             self._stream.connection = ws
@@ -156,5 +163,6 @@ class UpgradeRequest:
     async def reject(
         self, status_code: int, *, extra_headers: Headers | None = None, body: bytes | None = None
     ) -> None:
+        self.answered = True
         self._stream.gate.set()
         await self._inner.reject(status_code, extra_headers=extra_headers, body=body)

@@ -110,13 +110,15 @@ class SocketIOShell:
             await stopping.wait()
             try:
                 self._call(self.server.shutdown, trio.current_time())
+            except BaltoError as exc:  # reported at the boundary; the service still stops
+                log.warning("socket.io shutdown: %s", exc.message)
             finally:
                 nursery.cancel_scope.cancel()
 
     async def _timer(self) -> None:
         while True:
             self._timer_changed = trio.Event()
-            deadline = self.server.next_deadline()
+            deadline = self._call(self.server.next_deadline)
             with trio.move_on_at(math.inf if deadline is None else deadline):
                 await self._timer_changed.wait()
             now = trio.current_time()
