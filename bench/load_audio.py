@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from balto.audio.evaluate import trim_silence
-from balto.detect import default_rules
-from balto.detect.detector import find_opportunities
-from balto.testing.noise import mix, shop_noise
-from balto.testing.speech import SAMPLE_RATE_HZ, synthesize, to_pcm16
+from balto.counter.detect import default_rules
+from balto.counter.detect.detector import find_opportunities
+from bench.noise import mix, shop_noise
+from bench.speech import SAMPLE_RATE_HZ, synthesize, to_pcm16
+from bench.vad_eval import trim_silence
 
 FRAME_S = 0.1
 FRAME_SAMPLES = int(SAMPLE_RATE_HZ * FRAME_S)

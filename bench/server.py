@@ -135,7 +135,7 @@ class BenchSettings:
 
 
 def default_model() -> Path:
-    from balto.asr.models import resolve_model
+    from balto.counter.asr.models import resolve_model
 
     config = Config.from_env()
     return resolve_model(config.model_path, config.model_size, config.cache_dir, progress=True)

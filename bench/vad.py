@@ -11,11 +11,11 @@ import importlib.util
 import math
 from collections.abc import Callable
 
-from balto.audio.evaluate import LabelledStream, VadReport, build_stream, evaluate
-from balto.audio.segmenter import Segmenter
-from balto.audio.vad import SpectralVad, Vad, WebRtcVad
-from balto.testing.noise import mix, shop_noise
-from balto.testing.speech import synthesize
+from balto.counter.audio.segmenter import Segmenter
+from balto.counter.audio.vad import SpectralVad, Vad, WebRtcVad
+from bench.noise import mix, shop_noise
+from bench.speech import synthesize
+from bench.vad_eval import LabelledStream, VadReport, build_stream, evaluate
 
 SENTENCES = (
     "Estou com dor de garganta desde ontem",

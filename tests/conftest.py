@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import trio
 
-from balto.app import run_balto
-from balto.asr.base import Transcriber
 from balto.config import Config
-from balto.lifecycle import Lifecycle
-from balto.server import bound_port
-from balto.store import Database
+from balto.core.lifecycle import Lifecycle
+from balto.core.listener import bound_port
+from balto.counter.app import run_balto
+from balto.counter.asr.base import Transcriber
+from balto.counter.store import Database
 from tests.helpers import ScriptedTranscriber
 
 

@@ -11,7 +11,7 @@ import h11
 import numpy as np
 import trio
 
-from balto.asr.base import DecodeOptions
+from balto.counter.asr.base import DecodeOptions
 
 
 class HttpResult:

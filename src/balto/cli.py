@@ -12,10 +12,10 @@ from pathlib import Path
 import trio
 
 from balto import __version__
-from balto.asr.base import Transcriber
 from balto.config import Config, ConfigError
-from balto.errors import BaltoError
-from balto.lifecycle import Lifecycle
+from balto.core.errors import BaltoError
+from balto.core.lifecycle import Lifecycle
+from balto.counter.asr.base import Transcriber
 
 log = logging.getLogger("balto")
 
@@ -30,7 +30,7 @@ async def _stop_on_signals(lifecycle: Lifecycle) -> None:
 
 
 async def _serve_balto(config: Config, factory: Callable[[], Transcriber]) -> None:
-    from balto.app import run_balto
+    from balto.counter.app import run_balto
 
     lifecycle = Lifecycle()
     async with trio.open_nursery() as nursery:
@@ -41,7 +41,7 @@ async def _serve_balto(config: Config, factory: Callable[[], Transcriber]) -> No
 
 def cmd_serve(args: argparse.Namespace) -> int:
     config = Config.from_env(host=args.host, port=args.port, db_file=args.db)
-    from balto.app import whisper_factory
+    from balto.counter.app import whisper_factory
 
     factory = whisper_factory(config)  # converts the model first if it is missing
     log.info("balto %s: database %s", __version__, config.db_file)
@@ -50,15 +50,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_model_install(args: argparse.Namespace) -> int:
-    from balto.asr.models import install_main
+    from balto.counter.asr.models import install_main
 
     config = Config.from_env()
     return install_main(args.size, config.cache_dir)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from balto.detect import default_rules, load_rules
-    from balto.store import Database
+    from balto.counter.detect import default_rules, load_rules
+    from balto.counter.store import Database
 
     if args.action == "padrao":
         print(default_rules().to_json())
@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    # handled in main(): its arguments are python -m balto.asgi's (see balto tls --help)
+    # handled in main(): its arguments are python -m balto.tls's (see balto tls --help)
     commands.add_parser(
         "tls", help="serve balto or partnumber under hypercorn with TLS (wss://) and HTTP/2"
     )
@@ -182,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["tls"]:  # everything after it is python -m balto.asgi's
-        from balto.asgi.run import main as asgi_main
+    if argv[:1] == ["tls"]:  # everything after it is python -m balto.tls's
+        from balto.tls import main as asgi_main
 
         return asgi_main(argv[1:])
     args = build_parser().parse_args(argv)

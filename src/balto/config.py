@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from balto.errors import BaltoError
+from balto.core.errors import BaltoError
 
 
 class ConfigError(BaltoError):

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from bench.speech import espeak_available
 
-from balto.testing.speech import espeak_available
 from bench import asr
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from bench.server import BenchSettings, main, markdown, run, write_json
+from bench.speech import espeak_available
 
-from balto.asr.models import ensure_model
-from balto.testing.speech import espeak_available
+from balto.counter.asr.models import ensure_model
 
 pytestmark = [
     pytest.mark.slow,

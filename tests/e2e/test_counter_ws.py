@@ -10,9 +10,9 @@ import json
 import numpy as np
 import pytest
 import trio
+from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import ConnectionClosed, open_websocket_url
 
-from balto.testing.speech import espeak_available, silence, synthesize, to_pcm16
 from tests.conftest import start_server
 from tests.e2e.test_http import register
 from tests.helpers import ScriptedTranscriber, feedback

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trio
+from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import open_websocket_url
 
-from balto.asr.models import ensure_model
-from balto.asr.whisper import WhisperTranscriber
-from balto.testing.speech import espeak_available, silence, synthesize, to_pcm16
+from balto.counter.asr.models import ensure_model
+from balto.counter.asr.whisper import WhisperTranscriber
 from tests.conftest import start_server
 from tests.e2e.test_http import register
 from tests.helpers import feedback

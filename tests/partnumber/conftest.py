@@ -10,11 +10,11 @@ import pytest
 import trio
 
 from balto.config import Config
-from balto.lifecycle import Lifecycle
+from balto.core.lifecycle import Lifecycle
+from balto.core.listener import bound_port
 from balto.partnumber.service import run_partnumber
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
-from balto.server import bound_port
 from balto.socketio import EngineConfig
 from tests.partnumber.doubles import ScriptedClassifier
 

@@ -6,7 +6,7 @@ import threading
 
 import trio
 
-from balto.errors import BadRequest
+from balto.core.errors import BadRequest
 from tests.helpers import http
 from tests.partnumber.conftest import PartnumberServer
 from tests.partnumber.doubles import STEPS, ScriptedClassifier

@@ -9,10 +9,10 @@ import trio
 import trio.testing
 import trio_websocket
 
-from balto.http.messages import Request
-from balto.sio import SocketIOShell
-from balto.sio.wakeups import Wakeups
+from balto.core.http.messages import Request
 from balto.socketio import EngineConfig
+from balto.socketio.shell import SocketIOShell
+from balto.socketio.wakeups import Wakeups
 from tests.helpers import http
 from tests.partnumber.conftest import PartnumberServer, start_partnumber
 from tests.partnumber.doubles import ScriptedClassifier

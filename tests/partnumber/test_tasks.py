@@ -6,7 +6,7 @@ from itertools import count
 
 import pytest
 
-from balto.errors import NotFound
+from balto.core.errors import NotFound
 from balto.partnumber.classify.models import Classification, ClassifyRequest, Progress
 from balto.partnumber.tasks import FINISHED_EVENT, STATUS_EVENT, TaskRegistry, TaskState
 from tests.partnumber.doubles import ScriptedClassifier

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import trio
 
-from balto.app import run_balto
 from balto.config import Config
-from balto.lifecycle import Lifecycle
-from balto.server import bound_port
+from balto.core.lifecycle import Lifecycle
+from balto.core.listener import bound_port
+from balto.counter.app import run_balto
 from tests.helpers import ScriptedTranscriber
 
 

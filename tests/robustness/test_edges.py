@@ -12,8 +12,8 @@ import pytest
 import trio
 from trio_websocket import open_websocket_url
 
-from balto.cadastro.validate import parse_cliente
-from balto.errors import BadRequest
+from balto.core.errors import BadRequest
+from balto.counter.cadastro.validate import parse_cliente
 from tests.conftest import start_server
 from tests.e2e.test_counter_ws import closed_with
 from tests.e2e.test_http import CLIENTE

@@ -6,18 +6,18 @@ import time
 import numpy as np
 import pytest
 import trio
+from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import open_websocket_url
 
-from balto.app import BaltoApp
 from balto.config import Config
-from balto.errors import RecognizerError
-from balto.http.messages import Request
-from balto.lifecycle import Lifecycle
-from balto.metrics import Metrics
-from balto.store import Database, Store
-from balto.testing.speech import espeak_available, silence, synthesize, to_pcm16
-from balto.ws.rules import RulesCache
-from balto.ws.session import CounterServices
+from balto.core.errors import RecognizerError
+from balto.core.http.messages import Request
+from balto.core.lifecycle import Lifecycle
+from balto.core.metrics import Metrics
+from balto.counter.app import BaltoApp
+from balto.counter.store import Database, Store
+from balto.counter.ws.rules import RulesCache
+from balto.counter.ws.session import CounterServices
 from tests.conftest import start_server
 from tests.e2e.test_http import CLIENTE, register
 from tests.helpers import ScriptedTranscriber, http

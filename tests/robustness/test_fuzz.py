@@ -11,15 +11,15 @@ import trio.testing
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from balto.cadastro.validate import parse_balcao, parse_cliente
 from balto.config import Config
-from balto.detect import Detector, default_rules
-from balto.errors import BadRequest, ClientError, MethodNotAllowed, NotFound
-from balto.http.connection import HttpConnection
-from balto.http.messages import Request, Response, json_response
-from balto.http.router import Router
-from balto.lifecycle import Lifecycle
-from balto.ws import protocol
+from balto.core.errors import BadRequest, ClientError, MethodNotAllowed, NotFound
+from balto.core.http.connection import HttpConnection
+from balto.core.http.messages import Request, Response, json_response
+from balto.core.http.router import Router
+from balto.core.lifecycle import Lifecycle
+from balto.counter.cadastro.validate import parse_balcao, parse_cliente
+from balto.counter.detect import Detector, default_rules
+from balto.counter.ws import protocol
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

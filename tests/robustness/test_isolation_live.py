@@ -12,11 +12,11 @@ import json
 import numpy as np
 import pytest
 import trio
+from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import ConnectionClosed, open_websocket_url
 
+from balto.counter.store import Database
 from balto.partnumber.app import PartnumberApp
-from balto.store import Database
-from balto.testing.speech import espeak_available, silence, synthesize, to_pcm16
 from tests.conftest import RunningServer, start_server
 from tests.e2e.test_counter_ws import auth, closed_with, next_json
 from tests.e2e.test_http import register
@@ -126,7 +126,7 @@ async def test_bug_in_an_http_handler_is_a_500_and_counted(server, monkeypatch):
     def broken(body):
         raise RuntimeError("injected bug in a handler")
 
-    monkeypatch.setattr("balto.app.parse_cliente", broken)
+    monkeypatch.setattr("balto.counter.app.parse_cliente", broken)
     for _ in range(3):
         r = await http(server.port, "POST", "/cadastro/cliente", {"email": "x"})
         assert r.status == 500 and r.json() == {"error": "Erro interno do servidor"}

@@ -10,8 +10,8 @@ import h11
 import trio
 from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
-from balto.cadastro.validate import parse_balcao, parse_cliente
-from balto.store import Database
+from balto.counter.cadastro.validate import parse_balcao, parse_cliente
+from balto.counter.store import Database
 from tests.helpers import feedback, http
 
 ROUNDS = 6

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from balto.server import REFUSALS_IN_FLIGHT
-from balto.store import Database
+from balto.core.listener import REFUSALS_IN_FLIGHT
+from balto.counter.store import Database
 from tests.conftest import start_server
 from tests.e2e.test_http import CLIENTE, register
 from tests.helpers import ScriptedTranscriber, http

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
-from balto.store import Database
+from balto.counter.store import Database
 from tests.e2e.test_http import register
 from tests.helpers import feedback, http
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import h11
 import numpy as np
 import trio
+from bench.speech import to_pcm16
 from trio_websocket import (
     ConnectionClosed,
     HandshakeError,
@@ -32,8 +33,7 @@ from trio_websocket import (
     open_websocket_url,
 )
 
-from balto.asr.base import DecodeOptions
-from balto.testing.speech import to_pcm16
+from balto.counter.asr.base import DecodeOptions
 from tests.conftest import RunningServer, start_server
 from tests.e2e.test_http import CLIENTE
 from tests.helpers import http, request_on

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from balto.errors import BadRequest, ClientError, MethodNotAllowed, PayloadTooLarge
+from balto.core.errors import BadRequest, ClientError, MethodNotAllowed, PayloadTooLarge
 from balto.socketio.engineio import EngineConfig, EngineServer, RequestKind, Transport
 from balto.socketio.engineio.server import UNSUPPORTED_VERSION, new_session_id, parse_query
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from balto.errors import BadRequest
+from balto.core.errors import BadRequest
 from balto.socketio.engineio.packets import (
     Packet,
     PacketType,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from balto.errors import PayloadTooLarge
+from balto.core.errors import PayloadTooLarge
 from balto.socketio.engineio import (
     Closed,
     CloseReason,

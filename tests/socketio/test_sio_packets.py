@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from balto.errors import BadRequest
+from balto.core.errors import BadRequest
 from balto.socketio.errors import SocketIOProtocolError
 from balto.socketio.packets import PacketDecoder, PacketType, SioPacket, decode_text, encode_packet
 

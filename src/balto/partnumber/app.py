@@ -16,11 +16,11 @@ from typing import Any
 
 import trio
 
-from balto.errors import BadRequest, BaltoError, NotFound, PayloadTooLarge
-from balto.http.connection import WebSocketHandler
-from balto.http.messages import Request, Response, error_response, json_response
-from balto.http.router import Router
-from balto.json_input import JsonLimits, decode_json_object
+from balto.core.errors import BadRequest, BaltoError, NotFound, PayloadTooLarge
+from balto.core.http.connection import WebSocketHandler
+from balto.core.http.messages import Request, Response, error_response, json_response
+from balto.core.http.router import Router
+from balto.core.json_input import JsonLimits, decode_json_object
 from balto.partnumber.classify.models import ClassifyRequest
 from balto.partnumber.classify.validation import (
     MAX_DESCRIPTION,
@@ -30,7 +30,7 @@ from balto.partnumber.classify.validation import (
 )
 from balto.partnumber.tasks import Emission, Task, TaskRegistry
 from balto.partnumber.worker import DEFAULT_QUEUE_SIZE, ClassificationWorker, ClassifierLike
-from balto.sio import SocketIOShell, cors_headers
+from balto.socketio.shell import SocketIOShell, cors_headers
 
 __all__ = ["PartnumberApp", "parse_classify_body"]
 
@@ -92,8 +92,8 @@ def _room_of(data: Any) -> str | None:
 
 
 class PartnumberApp:
-    """The :class:`~balto.http.connection.HttpApp` of the service. Run :attr:`worker` (and the
-    shell's :meth:`~balto.sio.SocketIOShell.run`) next to the server."""
+    """The :class:`~balto.core.http.connection.HttpApp` of the service. Run :attr:`worker` (and the
+    shell's :meth:`~balto.socketio.shell.SocketIOShell.run`) next to the server."""
 
     def __init__(
         self,

@@ -11,14 +11,14 @@ from pathlib import Path
 import trio
 
 from balto.config import Config
-from balto.lifecycle import Lifecycle
-from balto.metrics import Metrics
+from balto.core.lifecycle import Lifecycle
+from balto.core.listener import serve
+from balto.core.metrics import Metrics
 from balto.partnumber.app import PartnumberApp
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
-from balto.server import serve
-from balto.sio import SocketIOShell
 from balto.socketio import CorsConfig, EngineConfig
+from balto.socketio.shell import SocketIOShell
 
 __all__ = ["DEFAULT_PORT", "load_classifier", "run_partnumber", "socketio_config"]
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from balto.errors import NotFound
+from balto.core.errors import NotFound
 from balto.partnumber.classify.models import Candidate, Classification, ClassifyRequest, Progress
 
 __all__ = [

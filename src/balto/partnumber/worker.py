@@ -13,8 +13,8 @@ from typing import Protocol
 
 import trio
 
-from balto.errors import BaltoError, TooManyRequests
-from balto.isolation import Boundary
+from balto.core.errors import BaltoError, TooManyRequests
+from balto.core.isolation import Boundary
 from balto.partnumber.classify.models import Classification, ClassifyRequest, Progress
 from balto.partnumber.tasks import Emission, Task, TaskRegistry
 

@@ -1,7 +1,7 @@
 """Protocol errors of the Engine.IO / Socket.IO core.
 
-All of them are :class:`balto.errors.ClientError` subclasses, so a shell can map them to an HTTP
-status (``exc.status``) or close the connection without special cases.
+All of them are :class:`balto.core.errors.ClientError` subclasses, so a shell can map them to an
+HTTP status (``exc.status``) or close the connection without special cases.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from balto.errors import BadRequest, ClientError, PayloadTooLarge
+from balto.core.errors import BadRequest, ClientError, PayloadTooLarge
 
 if TYPE_CHECKING:
     from balto.socketio.engineio.events import Event

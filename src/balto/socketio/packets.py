@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
-from balto.json_input import InvalidJson, JsonLimits, decode_json
+from balto.core.json_input import InvalidJson, JsonLimits, decode_json
 from balto.socketio.binary import deconstruct, has_binary, reconstruct
 from balto.socketio.errors import SocketIOProtocolError
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bench.partnumber_eval import evaluate, load_examples
+
 from balto.partnumber.classify import Classifier
-from balto.partnumber.classify.evaluate import evaluate, load_examples
 
 
 def test_evaluation_set_is_well_formed() -> None:

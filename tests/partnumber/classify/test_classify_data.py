@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from balto.errors import BadRequest
+from balto.core.errors import BadRequest
 from balto.partnumber.classify import Classifier, ClassifyRequest, Progress
 from balto.partnumber.classify.catalog import Catalog
 from balto.partnumber.classify.embeddings import shared_encoder

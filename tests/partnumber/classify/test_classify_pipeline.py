@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from balto.errors import BadRequest
+from balto.core.errors import BadRequest
 from balto.partnumber.classify import (
     SOURCE_CATALOG,
     SOURCE_MODEL,

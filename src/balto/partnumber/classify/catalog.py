@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from balto.errors import BadRequest
+from balto.core.errors import BadRequest
 from balto.partnumber.classify.text import normalize_manufacturer, normalize_partnumber
 
 _ALIASES = {

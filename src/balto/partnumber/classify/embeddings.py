@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from balto.errors import ServerFault
+from balto.core.errors import ServerFault
 
 FloatArray = npt.NDArray[np.float32]
 

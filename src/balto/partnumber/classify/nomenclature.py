@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from balto.errors import BadRequest, ServerFault
+from balto.core.errors import BadRequest, ServerFault
 
 _DASHES = re.compile(r"^[\s\-–—]+")
 _TAGS = re.compile(r"<[^>]+>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from balto.errors import BadRequest
+from balto.core.errors import BadRequest
 from balto.partnumber.classify.models import ClassifyRequest
 from balto.partnumber.classify.text import normalize_partnumber
 

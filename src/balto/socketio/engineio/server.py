@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import parse_qs
 
-from balto.errors import BadRequest, MethodNotAllowed, PayloadTooLarge
+from balto.core.errors import BadRequest, MethodNotAllowed, PayloadTooLarge
 from balto.socketio.engineio.events import EngineConfig, Transport
 from balto.socketio.engineio.session import EngineSession
 

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from enum import Enum
 
-from balto.errors import PayloadTooLarge
+from balto.core.errors import PayloadTooLarge
 from balto.socketio.engineio.events import (
     Closed,
     CloseReason,

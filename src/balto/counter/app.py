@@ -1,0 +1,242 @@
+"""The Balto service: registration over HTTP, counters over WebSocket, on one port."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import NoReturn
+
+import trio
+
+from balto import __version__
+from balto.config import Config
+from balto.core.errors import BadRequest, ClientError, TooManyRequests, Unauthorized
+from balto.core.http.connection import WebSocketHandler
+from balto.core.http.messages import Request, Response, json_response
+from balto.core.http.router import Router
+from balto.core.lifecycle import Lifecycle
+from balto.core.limits import Charge, Refused, TokenBuckets, give_back_all, network_of, take_all
+from balto.core.listener import serve
+from balto.core.metrics import Metrics
+from balto.counter.asr.base import Transcriber
+from balto.counter.asr.pool import WhisperPool
+from balto.counter.cadastro.secrets import same_secret
+from balto.counter.cadastro.validate import parse_balcao, parse_cliente
+from balto.counter.store import Database, Store
+from balto.counter.ws.rules import RulesCache
+from balto.counter.ws.session import CounterServices, counter_session
+
+ATTEMPT_SETTLE_WAIT_S = 10.0
+KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
+
+
+class BaltoApp:
+    def __init__(self, services: CounterServices) -> None:
+        self.services = services
+        self.started_at = time.monotonic()
+        config = services.config
+        self.codigo_failures = TokenBuckets(
+            "codigo", burst=config.codigo_failures_burst, refill_s=config.codigo_failure_refill_s
+        )
+        self.codigo_failures_global = TokenBuckets(
+            "codigo_global",
+            burst=config.codigo_failures_global_burst,
+            refill_s=config.codigo_failure_global_refill_s,
+        )
+        self.cliente_registrations = TokenBuckets(
+            "cadastro_cliente",
+            burst=config.cadastro_cliente_burst,
+            refill_s=config.cadastro_cliente_refill_s,
+        )
+        self._attempts_in_flight = 0  # cadastro/balcao attempts holding tokens, being checked
+        self._attempt_settled = trio.Event()
+        self.router = Router(services.metrics.boundary)
+        self.router.add("POST", "/cadastro/cliente", self.cadastro_cliente)
+        self.router.add("POST", "/cadastro/balcao", self.cadastro_balcao)
+        self.router.add("GET", "/health", self.health)
+        self.router.add("GET", "/metrics", self.metrics)
+        self.router.add("GET", "/ws", self.ws_without_upgrade)
+
+    # -- the HttpApp protocol -------------------------------------------------------------
+
+    async def handle_http(self, request: Request) -> Response:
+        started = time.perf_counter()
+        routed = await self.router.dispatch(request)
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        status = str(routed.response.status)
+        self.services.metrics.http_latency.labels(method, routed.route, status).observe(
+            time.perf_counter() - started
+        )
+        return routed.response
+
+    def websocket_handler(self, request: Request) -> WebSocketHandler | None:
+        if request.path != "/ws":
+            return None
+        return partial(counter_session, services=self.services)
+
+    # -- handlers -------------------------------------------------------------------------
+
+    async def cadastro_cliente(self, request: Request) -> Response:
+        if not self._check_admin(request):
+            # Open registration (the seed's mode): each client network may register a few
+            # chains, so nobody can enumerate e-mails through 409 or fill the code space fast.
+            self._take([(self.cliente_registrations, network_of(request.client))])
+        new = parse_cliente(request.json_object())
+        store = self.services.store
+        codigo = await store.run(store.database.create_cliente, new)
+        return json_response(201, {"codigo": codigo})
+
+    async def cadastro_balcao(self, request: Request) -> Response:
+        """The 6-digit codigo is guessable: every attempt takes a token, before anything is
+        awaited, from its client network, from the code tried and from the whole server; a
+        successful one (or one we failed to check) gives them back."""
+        charges: list[Charge] = [(self.codigo_failures, f"addr:{network_of(request.client)}")]
+        try:
+            new = parse_balcao(request.json_object())
+        except BadRequest:
+            self._take(charges)  # a malformed attempt is a failed attempt
+            raise
+        charges += [
+            (self.codigo_failures, f"code:{new.user_codigo}"),
+            (self.codigo_failures_global, "all"),
+        ]
+        await self._take_when_settled(charges)
+        store = self.services.store
+        try:
+            api_key = await store.run(store.database.create_balcao, new)
+        except BadRequest:
+            self._settle()  # a wrong code: the tokens stay spent
+            raise
+        except BaseException:
+            self._settle(charges)  # not the client's failure
+            raise
+        self._settle(charges)
+        return json_response(201, {"api_key": api_key})
+
+    async def _take_when_settled(self, charges: list[Charge]) -> None:
+        """Take the tokens; while the buckets are empty only because attempts are still being
+        checked (a chain enrolling many counters at once), wait for those to settle: correct
+        codes give their tokens back, wrong ones keep them and this one is refused."""
+        deadline = trio.current_time() + ATTEMPT_SETTLE_WAIT_S
+        while (refused := take_all(charges, trio.current_time())) is not None:
+            if not self._attempts_in_flight or trio.current_time() >= deadline:
+                self._refuse(refused)
+            with trio.move_on_at(deadline):
+                await self._attempt_settled.wait()
+        self._attempts_in_flight += 1
+
+    def _settle(self, charges: list[Charge] | None = None) -> None:
+        if charges is not None:
+            give_back_all(charges, trio.current_time())
+        self._attempts_in_flight -= 1
+        self._attempt_settled.set()
+        self._attempt_settled = trio.Event()
+
+    def _take(self, charges: list[Charge]) -> None:
+        refused = take_all(charges, trio.current_time())
+        if refused is not None:
+            self._refuse(refused)
+
+    def _refuse(self, refused: Refused) -> NoReturn:
+        self.services.metrics.rate_limited.labels(refused.limit).inc()
+        raise TooManyRequests(
+            f"Muitas tentativas; tente de novo em {refused.retry_after_s} s",
+            retry_after_s=refused.retry_after_s,
+        )
+
+    def _check_admin(self, request: Request) -> bool:
+        """True for the administrator; False in open mode (no ``ADMIN_TOKEN``); else 401."""
+        token = self.services.config.admin_token
+        if not token:
+            return False  # the seed's open registration
+        given = request.header("authorization") or ""
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not same_secret(value.strip(), token):
+            raise Unauthorized("Token de administrador ausente ou inválido")
+        return True
+
+    async def health(self, request: Request) -> Response:
+        ready = self.services.recognizer.ready
+        return json_response(
+            200,
+            {
+                "status": "ok" if ready else "iniciando",
+                "version": __version__,
+                "uptime_s": round(time.monotonic() - self.started_at, 3),
+                "recognizer_ready": ready,
+            },
+        )
+
+    async def metrics(self, request: Request) -> Response:
+        metrics = self.services.metrics
+        return Response(200, metrics.render(), content_type=metrics.content_type)
+
+    async def ws_without_upgrade(self, request: Request) -> Response:
+        raise ClientError("Use uma conexão WebSocket (Upgrade: websocket) em /ws", status=426)
+
+
+TranscriberFactory = Callable[[], Transcriber]
+
+
+@asynccontextmanager
+async def open_balto(
+    config: Config, *, transcriber_factory: TranscriberFactory, lifecycle: Lifecycle
+) -> AsyncIterator[BaltoApp]:
+    """The app with its database open and its whisper pool loaded, for as long as the context
+    lasts; our own listener (``run_balto``) and the ASGI lifespan both serve it."""
+    database = await trio.to_thread.run_sync(Database, config.db_file)
+    store = Store(database)
+    metrics = Metrics()
+    pool = WhisperPool(
+        transcriber_factory,
+        workers=config.asr_workers,
+        metrics=metrics,
+        max_pending_per_owner=config.asr_max_pending_per_counter,
+    )
+    services = CounterServices(
+        config=config,
+        store=store,
+        recognizer=pool,
+        metrics=metrics,
+        lifecycle=lifecycle,
+        rules=RulesCache(),
+    )
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(pool.run)  # loads beside the listener: /health says "iniciando"
+            yield BaltoApp(services)
+            nursery.cancel_scope.cancel()
+    finally:
+        with trio.CancelScope(shield=True):
+            await store.aclose()
+
+
+def whisper_factory(config: Config) -> TranscriberFactory:
+    """Resolve the model (blocking: it may convert it) and return the transcriber factory."""
+    from balto.counter.asr.models import resolve_model
+    from balto.counter.asr.whisper import WhisperTranscriber
+
+    model_path = resolve_model(
+        config.model_path, config.model_size, config.cache_dir, progress=True
+    )
+
+    def factory() -> Transcriber:
+        return WhisperTranscriber(model_path, n_threads=config.asr_threads_per_worker)
+
+    return factory
+
+
+async def run_balto(
+    config: Config,
+    *,
+    transcriber_factory: TranscriberFactory,
+    lifecycle: Lifecycle,
+    task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve the app on our own listener until ``lifecycle.stop()``."""
+    async with open_balto(
+        config, transcriber_factory=transcriber_factory, lifecycle=lifecycle
+    ) as app:
+        await serve(app, config, lifecycle, app.services.metrics, task_status=task_status)

@@ -1,0 +1,126 @@
+"""The whisper worker pool: N transcribers (one whisper.cpp context each) serve every socket.
+
+Jobs wait in a ``FairQueue``; each worker takes the next one and runs it in a worker thread
+through ``trio.to_thread.run_sync`` with a ``CapacityLimiter`` (whisper.cpp releases the GIL).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Hashable
+
+import trio
+
+from balto.core.errors import RecognizerError
+from balto.core.metrics import Metrics
+from balto.counter.asr.base import SAMPLE_RATE_HZ, Audio, DecodeOptions, Transcriber
+from balto.counter.asr.fair import FairQueue, Job
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(slots=True)
+class _Pending:
+    audio: Audio
+    options: DecodeOptions
+    done: trio.Event = dataclasses.field(default_factory=trio.Event)
+    text: str | None = None
+    error: RecognizerError | None = None
+    abandoned: bool = False
+
+
+class WhisperPool:
+    def __init__(
+        self,
+        factory: Callable[[], Transcriber],
+        *,
+        workers: int,
+        metrics: Metrics,
+        max_pending_per_owner: int = 4,
+    ) -> None:
+        self._factory = factory
+        self._workers = workers
+        self._metrics = metrics
+        self._queue: FairQueue[_Pending] = FairQueue(max_pending=max_pending_per_owner)
+        self._queued = trio.Semaphore(0)
+        self._limiter = trio.CapacityLimiter(workers)
+        self._ready = trio.Event()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Load the transcribers, then serve jobs until cancelled."""
+        transcribers: list[Transcriber] = []
+        try:
+            for _ in range(self._workers):
+                transcribers.append(await trio.to_thread.run_sync(self._factory))
+            self._ready.set()
+            task_status.started()
+            async with trio.open_nursery() as nursery:
+                for transcriber in transcribers:
+                    nursery.start_soon(self._work, transcriber)
+        finally:
+            with trio.CancelScope(shield=True):
+                for transcriber in transcribers:
+                    await trio.to_thread.run_sync(transcriber.close)
+
+    async def transcribe(
+        self, owner: Hashable, audio: Audio, options: DecodeOptions, *, interim: bool = False
+    ) -> str | None:
+        pending = _Pending(audio, options)
+        displaced = self._queue.put(Job(owner, pending, interim, trio.current_time()))
+        # one semaphore token per queued job: one for the new job, back for each displaced one
+        self._queued.release()
+        for job in displaced:
+            self._queued.acquire_nowait()
+            if job.interim:
+                self._metrics.asr_jobs_superseded.inc()
+            else:
+                self._metrics.audio_dropped_seconds.inc(len(job.payload.audio) / SAMPLE_RATE_HZ)
+            job.payload.done.set()  # its text stays None: no recommendation from it
+        try:
+            await pending.done.wait()
+        except trio.Cancelled:
+            pending.abandoned = True
+            raise
+        if pending.error is not None:
+            raise pending.error
+        return pending.text
+
+    async def _work(self, transcriber: Transcriber) -> None:
+        while True:
+            await self._queued.acquire()
+            job = self._queue.get()
+            if job is None:  # cannot happen: one release per queued job
+                continue
+            pending = job.payload
+            if pending.abandoned:
+                continue
+            self._metrics.asr_queue_lag.observe(trio.current_time() - job.enqueued_at)
+            started = time.perf_counter()
+            try:
+                # One job is one isolated unit: a bug in it fails that decode (the counter gets
+                # no recommendation from it), never the worker or the server.
+                with self._metrics.boundary.guard("asr_job", str(job.owner)) as guard:
+                    try:
+                        pending.text = await trio.to_thread.run_sync(
+                            transcriber.transcribe,
+                            pending.audio,
+                            pending.options,
+                            limiter=self._limiter,
+                        )
+                    except RecognizerError as exc:
+                        log.warning("decode failed: %s", exc)
+                        pending.error = exc
+                if guard.crashed is not None:
+                    pending.error = RecognizerError("Erro interno no reconhecimento")
+                if pending.error is not None:
+                    self._metrics.asr_failures.inc()
+            finally:
+                self._metrics.asr_decode.observe(time.perf_counter() - started)
+                self._metrics.asr_audio_seconds.inc(len(pending.audio) / SAMPLE_RATE_HZ)
+                pending.done.set()

@@ -1,0 +1,191 @@
+"""The blocking database layer. Every method runs in one worker thread at a time (see ``Store``).
+
+Durability: WAL journal with ``synchronous=FULL``: a row is on disk once the call returns, so
+whatever we acknowledged survives ``kill -9`` and power loss; our write rate (registrations,
+one row per recommendation and per feedback) is far below what FULL costs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from balto.core.errors import BadRequest, Conflict, StorageError
+from balto.counter.cadastro.secrets import hash_api_key, new_api_key, new_codigo, same_secret
+from balto.counter.cadastro.validate import INVALID_CODE, NewBalcao, NewCliente
+from balto.counter.store.schema import migrate
+from balto.counter.store.tx import transaction
+
+DUPLICATE = "Email ou código já existe..."
+RESULTADOS = ("venda_realizada", "venda_perdida")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Balcao:
+    """An authenticated counter, as a WebSocket session needs it."""
+
+    id: int
+    nome_balcao: str
+    cliente_id: int
+    codigo: str
+    idioma: str
+    regras: str | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Database:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Não foi possível criar a pasta do banco de dados: {exc}") from exc
+        try:
+            conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self.db = sqlite_utils.Database(conn)
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous = FULL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA busy_timeout = 5000")
+            self.schema_version = migrate(self.db)
+        except sqlite3.Error as exc:
+            raise StorageError(f"Não foi possível abrir o banco de dados {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- registration -------------------------------------------------------------------
+
+    def create_cliente(self, new: NewCliente) -> str:
+        for _ in range(20):
+            codigo = new_codigo()
+            row = dict(dataclasses.asdict(new), codigo=codigo, criado_em=_now())
+            try:
+                with transaction(self.db.conn):
+                    self.db.table("clientes").insert(row)
+                return codigo
+            except sqlite3.IntegrityError as exc:
+                if "email" in str(exc):
+                    raise Conflict(DUPLICATE) from exc
+                # a codigo collision: draw again
+            except sqlite3.Error as exc:
+                raise StorageError(f"Falha ao gravar o cliente: {exc}") from exc
+        raise Conflict(DUPLICATE)
+
+    def create_balcao(self, new: NewBalcao) -> str:
+        try:
+            clientes = self.db.table("clientes")
+            rows = list(clientes.rows_where("codigo = ?", [new.user_codigo], limit=1))
+            if not rows or not same_secret(rows[0]["codigo"], new.user_codigo):
+                raise BadRequest(INVALID_CODE)
+            api_key = new_api_key()
+            row = {
+                "cliente_id": rows[0]["id"],
+                "nome_balcao": new.nome_balcao,
+                "api_key_hash": hash_api_key(api_key),
+                "criado_em": _now(),
+            }
+            with transaction(self.db.conn):
+                self.db.table("balcoes").insert(row)
+            return api_key
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao gravar o balcão: {exc}") from exc
+
+    def authenticate(self, api_key: str) -> Balcao | None:
+        digest = hash_api_key(api_key)
+        try:
+            row = self.db.execute(
+                "SELECT b.id, b.nome_balcao, b.api_key_hash, c.id, c.codigo, c.idioma, c.regras"
+                " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id WHERE b.api_key_hash = ?",
+                [digest],
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao consultar o balcão: {exc}") from exc
+        if row is None or not same_secret(row[2], digest):
+            return None
+        return Balcao(
+            id=row[0],
+            nome_balcao=row[1],
+            cliente_id=row[3],
+            codigo=row[4],
+            idioma=row[5],
+            regras=row[6],
+        )
+
+    def set_rules(self, codigo: str, rules_json: str | None) -> None:
+        try:
+            with transaction(self.db.conn):
+                cursor = self.db.execute(
+                    "UPDATE clientes SET regras = ? WHERE codigo = ?", [rules_json, codigo]
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao gravar as regras: {exc}") from exc
+        if cursor.rowcount == 0:
+            raise BadRequest(INVALID_CODE)
+
+    # -- interactions -------------------------------------------------------------------
+
+    def create_interacao(
+        self,
+        balcao_id: int,
+        *,
+        regra: str,
+        categoria: str,
+        mensagem: str,
+        produto: str,
+        gatilho: str,
+        transcricao: str | None = None,
+    ) -> str:
+        interacao_id = str(uuid.uuid4())
+        row = {
+            "id": interacao_id,
+            "balcao_id": balcao_id,
+            "regra": regra,
+            "categoria": categoria,
+            "mensagem": mensagem,
+            "produto": produto,
+            "gatilho": gatilho,
+            "transcricao": transcricao,
+            "criado_em": _now(),
+        }
+        try:
+            with transaction(self.db.conn):
+                self.db.table("interacoes").insert(row)
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao gravar a interação: {exc}") from exc
+        return interacao_id
+
+    def record_feedback(self, balcao_id: int, interacao_id: str, resultado: str) -> None:
+        if resultado not in RESULTADOS:
+            raise BadRequest("Resultado inválido: use venda_realizada ou venda_perdida")
+        try:
+            with transaction(self.db.conn):
+                cursor = self.db.execute(
+                    "UPDATE interacoes SET resultado = ?, feedback_em = ?"
+                    " WHERE id = ? AND balcao_id = ? AND resultado IS NULL",
+                    [resultado, _now(), interacao_id, balcao_id],
+                )
+                if cursor.rowcount == 1:
+                    return
+                existing = self.db.execute(
+                    "SELECT resultado FROM interacoes WHERE id = ? AND balcao_id = ?",
+                    [interacao_id, balcao_id],
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao gravar o feedback: {exc}") from exc
+        if existing is None:
+            raise BadRequest(f"Interação desconhecida: {interacao_id}")
+        raise Conflict(f"Feedback já registrado para a interação {interacao_id}")
+
+    def interacao(self, interacao_id: str) -> dict[str, object] | None:
+        rows = list(self.db.table("interacoes").rows_where("id = ?", [interacao_id], limit=1))
+        return rows[0] if rows else None

@@ -1,0 +1,68 @@
+"""Schema migrations, applied in order on start; ``PRAGMA user_version`` records the last one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from balto.counter.store.tx import transaction
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.table("clientes").create(
+        {
+            "id": int,
+            "codigo": str,
+            "email": str,
+            "razao_social": str,
+            "telefone": str,
+            "idioma": str,
+            "regras": str,  # per-cliente rule set as JSON; NULL = the shipped default
+            "criado_em": str,
+        },
+        pk="id",
+        not_null={"codigo", "email", "razao_social", "telefone", "idioma", "criado_em"},
+        defaults={"idioma": "pt"},
+    )
+    db.table("clientes").create_index(["codigo"], unique=True)
+    db.table("clientes").create_index(["email"], unique=True)
+    db.table("balcoes").create(
+        {"id": int, "cliente_id": int, "nome_balcao": str, "api_key_hash": str, "criado_em": str},
+        pk="id",
+        not_null={"cliente_id", "nome_balcao", "api_key_hash", "criado_em"},
+        foreign_keys=[("cliente_id", "clientes", "id")],
+    )
+    db.table("balcoes").create_index(["api_key_hash"], unique=True)
+    db.table("interacoes").create(
+        {
+            "id": str,
+            "balcao_id": int,
+            "regra": str,
+            "categoria": str,
+            "mensagem": str,
+            "produto": str,
+            "gatilho": str,
+            "transcricao": str,  # only with STORE_TRANSCRIPTS=1 (LGPD: off by default)
+            "resultado": str,
+            "criado_em": str,
+            "feedback_em": str,
+        },
+        pk="id",
+        not_null={"balcao_id", "regra", "mensagem", "gatilho", "criado_em"},
+        foreign_keys=[("balcao_id", "balcoes", "id")],
+    )
+    db.table("interacoes").create_index(["balcao_id", "criado_em"])
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply the pending migrations, each in its own transaction; return the schema version."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with transaction(db.conn):
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+    return len(MIGRATIONS)

@@ -1,0 +1,298 @@
+"""The Trio shell of a counter WebSocket.
+
+After auth, each socket gets its own nursery with: the receiver (messages → ring buffer or
+command channel), recognition (segment → whisper pool → opportunity detector → interaction),
+commands (feedback → database), one sender, and a watcher that closes with 1001 on shutdown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from typing import Any
+
+import trio
+import trio_websocket
+
+from balto.config import Config
+from balto.core.errors import BaltoError, ClientError, RecognizerError, StorageError
+from balto.core.http.upgrade import TRY_AGAIN_LATER, WebSocket, WebSocketUpgrade
+from balto.core.lifecycle import Lifecycle
+from balto.core.metrics import Metrics
+from balto.counter.asr.base import SAMPLE_RATE_HZ, DecodeOptions, Recognizer
+from balto.counter.audio.segmenter import DecodeJob, Segmenter
+from balto.counter.detect import Detector, Opportunity, RuleSet
+from balto.counter.store import Balcao, Store
+from balto.counter.ws import protocol
+from balto.counter.ws.intake import AudioIntake
+from balto.counter.ws.rules import RulesCache
+
+log = logging.getLogger(__name__)
+
+OUTBOX_SIZE = 64
+INTERIM_MAX_LAG_S = 1.0
+COMMANDS_SIZE = 16
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CounterServices:
+    config: Config
+    store: Store
+    recognizer: Recognizer
+    metrics: Metrics
+    lifecycle: Lifecycle
+    rules: RulesCache
+
+
+async def counter_session(request: WebSocketUpgrade, services: CounterServices) -> None:
+    """Serve one counter; the shell closes the socket after (1000, or 1011 if this crashed)."""
+    ws = await request.accept()
+    services.metrics.connections.labels("ws").inc()
+    try:
+        await _run(ws, services)
+    except trio_websocket.ConnectionClosed:
+        pass
+    finally:
+        services.metrics.connections.labels("ws").dec()
+
+
+async def _run(ws: WebSocket, services: CounterServices) -> None:
+    proto = protocol.CounterProtocol()
+    balcao = await _authenticate(ws, proto, services)
+    if balcao is None:
+        return
+    services.metrics.sessions.inc()
+    try:
+        await CounterSession(ws, proto, balcao, services).run()
+    finally:
+        services.metrics.sessions.dec()
+
+
+async def _authenticate(
+    ws: WebSocket,
+    proto: protocol.CounterProtocol,
+    services: CounterServices,
+) -> Balcao | None:
+    # Waiting for auth is idle time: it ends at the deadline or at once when the server stops.
+    with services.lifecycle.idle(services.config.auth_timeout_s) as waiting:
+        message = await ws.get_message()
+    action: protocol.Action
+    if not waiting.cancelled_caught:
+        action = (
+            proto.receive_text(message)
+            if isinstance(message, str)
+            else proto.receive_binary(message)
+        )
+    elif services.lifecycle.stopping.is_set():
+        # Not yet a session, but a peer all the same: it learns why at once (1001), instead of
+        # holding the shutdown up to its grace limit.
+        await ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
+        return None
+    else:
+        action = proto.auth_timed_out()
+    if isinstance(action, protocol.Authenticate):
+        try:
+            balcao = await services.store.run(services.store.database.authenticate, action.api_key)
+        except StorageError as exc:
+            log.error("authentication not checked: %s", exc.message)
+            services.metrics.storage_failures.inc()
+            await ws.aclose(code=TRY_AGAIN_LATER, reason="Banco de dados indisponível")
+            return None
+        if balcao is not None:
+            await ws.send_message(
+                json.dumps(proto.authenticated().message | {"balcao": balcao.nome_balcao})
+            )
+            return balcao
+        action = proto.auth_failed()
+    assert isinstance(action, protocol.Close)
+    services.metrics.auth_failures.labels(action.reason.split(":")[0][:40]).inc()
+    await ws.aclose(code=action.code, reason=action.reason)
+    return None
+
+
+class CounterSession:
+    def __init__(
+        self,
+        ws: WebSocket,
+        proto: protocol.CounterProtocol,
+        balcao: Balcao,
+        services: CounterServices,
+    ) -> None:
+        self.ws = ws
+        self.proto = proto
+        self.balcao = balcao
+        self.services = services
+        config = services.config
+        self.intake = AudioIntake(int(config.ring_buffer_s * SAMPLE_RATE_HZ))
+        self.outbox_tx, self.outbox_rx = trio.open_memory_channel[dict[str, Any]](OUTBOX_SIZE)
+        self.commands_tx, self.commands_rx = trio.open_memory_channel[protocol.Feedback](
+            COMMANDS_SIZE
+        )
+        rules = services.rules.for_balcao(balcao)
+        self.detector = Detector(rules, cooldown_s=config.recommendation_cooldown_s)
+        self.options = _decode_options(rules, balcao, config)
+
+    async def run(self) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._receive, nursery.cancel_scope)
+            nursery.start_soon(self._recognize)
+            nursery.start_soon(self._commands)
+            nursery.start_soon(self._send, nursery.cancel_scope)
+            nursery.start_soon(self._keepalive, nursery.cancel_scope)
+            nursery.start_soon(self._close_on_shutdown)
+
+    async def _receive(self, session_scope: trio.CancelScope) -> None:
+        metrics = self.services.metrics
+        try:
+            while True:
+                message = await self.ws.get_message()
+                if isinstance(message, str):
+                    action = self.proto.receive_text(message)
+                else:
+                    action = self.proto.receive_binary(message)
+                if isinstance(action, protocol.Audio):
+                    metrics.audio_seconds.inc(len(action.samples) / SAMPLE_RATE_HZ)
+                    dropped = self.intake.put(action.samples)
+                    if dropped:
+                        metrics.audio_dropped_seconds.inc(dropped / SAMPLE_RATE_HZ)
+                elif isinstance(action, protocol.Feedback):
+                    await self.commands_tx.send(action)
+                elif isinstance(action, protocol.Reply):
+                    await self.outbox_tx.send(action.message)
+                elif isinstance(action, protocol.Close):
+                    await self.ws.aclose(code=action.code, reason=action.reason)
+                    break
+        except trio_websocket.ConnectionClosed:
+            pass
+        except ClientError as exc:  # e.g. PCM the decoder refuses
+            await self.ws.aclose(code=protocol.POLICY_VIOLATION, reason=exc.message[:120])
+        session_scope.cancel()
+
+    async def _recognize(self) -> None:
+        segmenter = Segmenter()
+        max_lag_s = self.services.config.asr_max_lag_s
+        while True:
+            jobs = segmenter.push(await self.intake.take())
+            for job in _latest_interims_and_finals(jobs):
+                # How far behind the live stream this job's end is: a recommendation for talk
+                # that long gone is useless, so stale work is skipped (and counted), not queued.
+                lag_s = segmenter.position_s - job.end_s + self.intake.backlog_s
+                if lag_s > (max_lag_s if job.final else INTERIM_MAX_LAG_S):
+                    if job.final:
+                        self.services.metrics.audio_dropped_seconds.inc(job.duration_s)
+                    continue
+                await self._decode(job)
+
+    async def _decode(self, job: DecodeJob) -> None:
+        try:
+            text = await self.services.recognizer.transcribe(
+                self.balcao.id, job.audio, self.options, interim=not job.final
+            )
+        except RecognizerError:
+            return  # counted by the pool; degrade to "no recommendation"
+        if not text:
+            return
+        for opportunity in self.detector.detect(text, trio.current_time()):
+            await self._recommend(opportunity, text)
+
+    async def _recommend(self, opportunity: Opportunity, text: str) -> None:
+        services = self.services
+        try:
+            interacao_id = await services.store.run(
+                services.store.database.create_interacao,
+                self.balcao.id,
+                regra=opportunity.rule_id,
+                categoria=opportunity.categoria,
+                mensagem=opportunity.mensagem,
+                produto=opportunity.produto,
+                gatilho=opportunity.gatilho,
+                transcricao=text if services.config.store_transcripts else None,
+            )
+        except StorageError as exc:
+            log.error("interaction not stored, recommendation withheld: %s", exc)
+            services.metrics.storage_failures.inc()
+            return
+        services.metrics.recommendations.labels(opportunity.categoria).inc()
+        await self.outbox_tx.send(
+            protocol.recommendation(
+                interacao_id,
+                opportunity.mensagem,
+                produto=opportunity.produto,
+                categoria=opportunity.categoria,
+                gatilho=opportunity.gatilho,
+            )
+        )
+
+    async def _commands(self) -> None:
+        services = self.services
+        async for feedback in self.commands_rx:
+            try:
+                await services.store.run(
+                    services.store.database.record_feedback,
+                    self.balcao.id,
+                    feedback.id_interacao,
+                    feedback.resultado,
+                )
+            except BaltoError as exc:
+                if isinstance(exc, StorageError):
+                    services.metrics.storage_failures.inc()
+                await self.outbox_tx.send(protocol.error(exc.message))
+                continue
+            services.metrics.feedback.labels(feedback.resultado).inc()
+            await self.outbox_tx.send(
+                protocol.feedback_ok(feedback.id_interacao, feedback.resultado)
+            )
+
+    async def _send(self, session_scope: trio.CancelScope) -> None:
+        """The one writer. A peer that stops reading is dropped after ``ws_send_timeout_s``."""
+        try:
+            async for message in self.outbox_rx:
+                with trio.move_on_after(self.services.config.ws_send_timeout_s) as sending:
+                    await self.ws.send_message(json.dumps(message, ensure_ascii=False))
+                if sending.cancelled_caught:
+                    log.warning("balcao %s stopped reading: session dropped", self.balcao.id)
+                    break
+        except trio_websocket.ConnectionClosed:
+            pass
+        session_scope.cancel()
+
+    async def _keepalive(self, session_scope: trio.CancelScope) -> None:
+        """Ping the peer; one that does not answer within the interval has vanished."""
+        interval = self.services.config.ws_ping_interval_s
+        try:
+            while True:
+                await trio.sleep(interval)
+                with trio.move_on_after(interval) as waiting:
+                    await self.ws.ping()
+                if waiting.cancelled_caught:
+                    log.warning(
+                        "balcao %s: no pong in %.0f s, session dropped", self.balcao.id, interval
+                    )
+                    break
+        except trio_websocket.ConnectionClosed:
+            pass
+        session_scope.cancel()
+
+    async def _close_on_shutdown(self) -> None:
+        await self.services.lifecycle.stopping.wait()
+        # Shielded: the receiver sees the close at once and cancels the session, which must not
+        # cut our closing handshake short (the peer would see 1006 instead of 1001).
+        with trio.CancelScope(shield=True), trio.move_on_after(2):
+            await self.ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
+
+
+def _latest_interims_and_finals(jobs: list[DecodeJob]) -> list[DecodeJob]:
+    """Every final job, and an interim job only if nothing newer of its utterance follows."""
+    kept = []
+    for index, job in enumerate(jobs):
+        newer = jobs[index + 1 :]
+        if job.final or not any(j.utterance_id == job.utterance_id for j in newer):
+            kept.append(job)
+    return kept
+
+
+def _decode_options(rules: RuleSet, balcao: Balcao, config: Config) -> DecodeOptions:
+    return DecodeOptions(
+        language=balcao.idioma or config.language, prompt=rules.vocabulary_prompt()
+    )

@@ -1,0 +1,288 @@
+"""The Trio shell of the sans-IO Socket.IO server (:mod:`balto.socketio`) on Balto's h11 core.
+
+It follows the contract in :mod:`balto.socketio.server`: ``/socket.io/`` polling requests are
+answered from :meth:`SocketIOShell.handle_http` (a long-poll GET simply awaits its session's
+wakeup), WebSocket requests get a reader and a writer task, and :meth:`SocketIOShell.run` owns
+the single timer task (pings, timeouts, reaping) and closes every session on shutdown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable
+from functools import partial
+from typing import ParamSpec, TypeVar
+
+import trio
+import trio_websocket
+
+from balto.core.errors import BaltoError, ClientError, ServerFault, ServiceUnavailable
+from balto.core.http.connection import WebSocketHandler
+from balto.core.http.messages import INTERNAL_ERROR, Request, Response, error_response
+from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
+from balto.core.limits import network_of
+from balto.core.metrics import Metrics
+from balto.socketio import (
+    CorsConfig,
+    EngineConfig,
+    EngineSession,
+    RequestKind,
+    SocketIOServer,
+    Transport,
+    check_cors,
+)
+from balto.socketio.wakeups import Wakeups
+
+__all__ = ["POLL_CONTENT_TYPE", "ServiceUnavailable", "SocketIOShell", "cors_headers"]
+
+log = logging.getLogger(__name__)
+
+SOCKETIO_PATHS = frozenset({"/socket.io", "/socket.io/"})
+POLL_CONTENT_TYPE = "text/plain; charset=UTF-8"
+POST_CONTENT_TYPE = "text/html; charset=UTF-8"  # python-engineio answers "ok" this way
+DEFAULT_MAX_SESSIONS = 1000
+#: One address may hold this share of the sessions: one client (or one NAT) cannot take them all.
+DEFAULT_MAX_SESSIONS_PER_ADDRESS = 50
+WS_CLOSE_TIMEOUT_S = 5.0  # how long a closing handshake may take before we drop the socket
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
+    """CORS headers for ``request`` (raises ``OriginRejected`` for a foreign Origin)."""
+    return check_cors(
+        config,
+        method=request.method,
+        origin=request.header("origin"),
+        scheme=request.scheme,
+        host=request.header("host"),
+        forwarded_proto=request.header("x-forwarded-proto"),
+        forwarded_host=request.header("x-forwarded-host"),
+        request_headers=request.header("access-control-request-headers"),
+    )
+
+
+def _query(request: Request) -> str:
+    return request.target.partition("?")[2]
+
+
+class SocketIOShell:
+    """Serves ``/socket.io/`` for an :class:`~balto.core.http.connection.HttpApp` (see module doc).
+
+    ``server`` is the Socket.IO application API (``on``, ``emit``, rooms). At most
+    ``max_sessions`` Engine.IO sessions are open at once, and at most
+    ``max_sessions_per_address`` from one client address; further ones get 503. Every call
+    into the core (where the application's handlers run) is a crash boundary: a handler's bug
+    ends that session alone, counted in ``metrics`` (``balto_crashes_total``).
+    """
+
+    def __init__(
+        self,
+        engine_config: EngineConfig | None = None,
+        *,
+        cors: CorsConfig | None = None,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+        max_sessions_per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.server = SocketIOServer(engine_config, wakeup=self._wake)
+        self.cors = cors or CorsConfig()
+        self.max_sessions = max_sessions
+        self.max_sessions_per_address = max_sessions_per_address
+        self.metrics = metrics or Metrics()
+        self._addresses: dict[str, str] = {}  # engine sid → client address, while open
+        self._wakeups = Wakeups()
+        self._timer_changed = trio.Event()
+        self._ws_owner: dict[str, object] = {}  # engine sid → token of its current WebSocket
+
+    @staticmethod
+    def handles(path: str) -> bool:
+        return path in SOCKETIO_PATHS
+
+    # ------------------------------------------------------------ lifecycle
+    async def run(self, stopping: trio.Event) -> None:
+        """The timer task; on ``stopping``, close every session (parked requests return)."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._timer)
+            await stopping.wait()
+            try:
+                self._call(self.server.shutdown, trio.current_time())
+            except BaltoError as exc:  # reported at the boundary; the service still stops
+                log.warning("socket.io shutdown: %s", exc.message)
+            finally:
+                nursery.cancel_scope.cancel()
+
+    async def _timer(self) -> None:
+        while True:
+            self._timer_changed = trio.Event()
+            deadline = self._call(self.server.next_deadline)
+            with trio.move_on_at(math.inf if deadline is None else deadline):
+                await self._timer_changed.wait()
+            now = trio.current_time()
+            if deadline is not None and now >= deadline:
+                try:
+                    self._call(self.server.on_timer, now)
+                except BaltoError as exc:
+                    log.warning("socket.io timer: %s", exc.message)
+
+    def _wake(self, engine_sid: str) -> None:
+        self._wakeups.wake(engine_sid)
+        self._timer_changed.set()  # deadlines may have moved: the timer re-reads them
+
+    def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Feed the core, where the application's handlers run: a bug there is reported at the
+        crash boundary and becomes a ``ServerFault`` (500 / the session closed)."""
+        refused: BaltoError | None = None
+        with self.metrics.boundary.guard("socketio_handler") as guard:
+            try:
+                return fn(*args, **kwargs)
+            except BaltoError as exc:  # the protocol's own answer, not a crash
+                refused = exc
+        if refused is not None:
+            raise refused
+        raise ServerFault(INTERNAL_ERROR) from guard.crashed
+
+    def _open(self, transport: Transport, address: str) -> EngineSession:
+        self._check_capacity(address)
+        session = self._call(self.server.open_session, transport, trio.current_time())
+        self._addresses[session.sid] = network_of(address)
+        self._timer_changed.set()
+        return session
+
+    def _check_capacity(self, address: str) -> None:
+        engine = self.server.engine
+        for sid in [sid for sid in self._addresses if engine.get(sid) is None]:
+            del self._addresses[sid]  # reaped since
+        if len(engine) >= self.max_sessions:
+            self.metrics.socketio_sessions_refused.labels("total").inc()
+            raise ServiceUnavailable("Limite de conexões Socket.IO atingido; tente mais tarde")
+        network = network_of(address)
+        if sum(1 for a in self._addresses.values() if a == network) >= (
+            self.max_sessions_per_address
+        ):
+            self.metrics.socketio_sessions_refused.labels("per_address").inc()
+            raise ServiceUnavailable(
+                "Limite de conexões Socket.IO por endereço atingido; tente mais tarde"
+            )
+
+    # ------------------------------------------------------------ HTTP (polling)
+    async def handle_http(self, request: Request) -> Response:
+        try:
+            headers = tuple(cors_headers(self.cors, request))
+        except ClientError as exc:
+            return error_response(exc)
+        try:
+            response = await self._dispatch(request)
+        except BaltoError as exc:
+            response = error_response(exc)
+        return dataclasses.replace(response, headers=response.headers + headers)
+
+    async def _dispatch(self, request: Request) -> Response:
+        req = self.server.classify(request.method, _query(request), websocket=False)
+        if req.kind is RequestKind.PREFLIGHT:
+            return Response(200, b"", content_type=POLL_CONTENT_TYPE)
+        if req.kind is RequestKind.OPEN_POLLING:
+            return await self._poll(self._open(Transport.POLLING, request.client))
+        assert req.session is not None
+        if req.kind is RequestKind.POLL:
+            return await self._poll(req.session)
+        self.server.check_content_length(len(request.body))
+        self._call(self.server.handle_post, req.session, request.body, trio.current_time())
+        return Response(200, b"ok", content_type=POST_CONTENT_TYPE)
+
+    async def _poll(self, session: EngineSession) -> Response:
+        body = self._call(self.server.handle_get, session, trio.current_time())
+        try:
+            while body is None:
+                await self._wakeups.wait(session.sid)
+                body = session.poll_get()
+        finally:
+            if body is None:
+                session.cancel_get()  # cancelled (shutdown or connection gone)
+        return Response(200, body, content_type=POLL_CONTENT_TYPE)
+
+    # ------------------------------------------------------------ WebSocket
+    def websocket_handler(self, request: Request) -> WebSocketHandler | None:
+        if not self.handles(request.path):
+            return None
+        return partial(self._websocket, request)
+
+    async def _websocket(self, request: Request, ws_request: WebSocketUpgrade) -> None:
+        try:
+            cors_headers(self.cors, request)
+            req = self.server.classify("GET", _query(request), websocket=True)
+            if req.kind is RequestKind.UPGRADE:
+                assert req.session is not None
+                self.server.begin_upgrade(req.session)
+            else:
+                self._check_capacity(request.client)
+        except BaltoError as exc:
+            response = error_response(exc)
+            with trio.CancelScope(shield=True), trio.move_on_after(1):
+                await ws_request.reject(response.status, body=response.body)
+            return
+        session = req.session
+        token = object()
+        if session is not None:
+            self._ws_owner[session.sid] = token
+        try:
+            ws = await ws_request.accept()
+            if session is None:
+                session = self._open(Transport.WEBSOCKET, request.client)
+                self._ws_owner[session.sid] = token
+            await self._serve_websocket(ws, session)
+        except (trio_websocket.ConnectionClosed, trio.BrokenResourceError):
+            pass
+        except ServiceUnavailable as exc:
+            log.warning("socket.io: %s", exc.message)
+        finally:
+            if session is not None and self._ws_owner.get(session.sid) is token:
+                del self._ws_owner[session.sid]
+                try:
+                    self._call(self.server.handle_ws_closed, session, trio.current_time())
+                except BaltoError as exc:
+                    log.warning("socket.io websocket %s: %s", session.sid, exc.message)
+
+    async def _serve_websocket(self, ws: WebSocket, session: EngineSession) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._ws_writer, ws, session, nursery.cancel_scope)
+            try:
+                while True:
+                    frame = await ws.get_message()
+                    try:
+                        self._call(self.server.handle_ws_frame, session, frame, trio.current_time())
+                    except BaltoError as exc:
+                        # A protocol error is already in the session state (the writer closes
+                        # the socket); a handler bug was logged by _call.
+                        log.info("socket.io websocket %s: %s", session.sid, exc.message)
+            except trio_websocket.ConnectionClosed:
+                pass
+            finally:
+                nursery.cancel_scope.cancel()
+
+    async def _ws_writer(
+        self,
+        ws: WebSocket,
+        session: EngineSession,
+        done: trio.CancelScope,
+    ) -> None:
+        """Drain the session onto the socket; when told to close, close (bounded) and end the
+        WebSocket's tasks, the reader included."""
+        try:
+            while True:
+                out = session.take_ws_output()
+                for frame in out.frames:
+                    await ws.send_message(frame)
+                if out.close:
+                    with trio.move_on_after(WS_CLOSE_TIMEOUT_S):
+                        await ws.aclose()
+                    return
+                if not out.frames:
+                    await self._wakeups.wait(session.sid)
+        except (trio_websocket.ConnectionClosed, trio.BrokenResourceError):
+            pass
+        finally:
+            done.cancel()

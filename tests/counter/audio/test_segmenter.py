@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from bench.noise import mix, shop_noise
+from bench.speech import silence
+
+from balto.counter.audio.segmenter import DecodeJob, Segmenter, SegmenterConfig
+from balto.counter.audio.vad import FRAME_SAMPLES
+
+from .speech_fixtures import long_speech, needs_espeak, sentence
+
+RATE = 16_000
+
+
+class LoudVad:
+    """Scripted VAD for exact policy tests: a frame is speech when its RMS exceeds 0.1."""
+
+    frame_samples = FRAME_SAMPLES
+
+    def is_speech(self, frame: np.ndarray) -> bool:
+        return bool(np.sqrt(np.mean(np.square(frame))) > 0.1)
+
+    def reset(self) -> None:
+        pass
+
+
+def loud(seconds: float) -> np.ndarray:
+    return np.full(round(seconds * RATE), 0.5, dtype=np.float32)
+
+
+def scripted(config: SegmenterConfig | None = None) -> Segmenter:
+    return Segmenter(config, vad_factory=LoudVad)
+
+
+def run(seg: Segmenter, audio: np.ndarray, chunk: int = FRAME_SAMPLES) -> list[DecodeJob]:
+    jobs: list[DecodeJob] = []
+    for i in range(0, len(audio), chunk):
+        jobs += seg.push(audio[i : i + chunk])
+    return jobs + seg.flush()
+
+
+def finals(jobs: list[DecodeJob]) -> list[DecodeJob]:
+    return [j for j in jobs if j.final]
+
+
+def test_silence_gives_no_jobs() -> None:
+    assert run(Segmenter(), silence(5.0)) == []
+    assert run(scripted(), silence(5.0)) == []
+
+
+def test_shop_noise_gives_no_jobs() -> None:
+    assert run(Segmenter(), shop_noise(30.0, seed=11, level_db=-25.0)) == []
+
+
+def test_one_burst_gives_one_final_job_with_preroll_and_tail() -> None:
+    audio = np.concatenate([silence(1.0), loud(1.0), silence(1.0)])
+    seg = scripted()
+    jobs: list[tuple[float, DecodeJob]] = []
+    for i in range(0, len(audio), FRAME_SAMPLES):
+        jobs += [((i + FRAME_SAMPLES) / RATE, j) for j in seg.push(audio[i : i + FRAME_SAMPLES])]
+    assert seg.flush() == []
+    assert len(jobs) == 1
+    emitted, job = jobs[0]
+    assert job.final and job.utterance_id == 0
+    assert job.start_s == pytest.approx(0.8)  # 200 ms pre-roll
+    assert job.end_s == pytest.approx(2.15)  # 150 ms tail after the last speech frame
+    assert emitted == pytest.approx(2.5)  # 500 ms hangover
+    assert len(job.audio) == round((job.end_s - job.start_s) * RATE)
+    np.testing.assert_array_equal(job.audio, audio[round(0.8 * RATE) : round(2.15 * RATE)])
+
+
+def test_short_blip_is_dropped() -> None:
+    audio = np.concatenate([silence(1.0), loud(0.1), silence(1.0)])
+    assert run(scripted(), audio) == []
+
+
+def test_two_bursts_give_two_utterances() -> None:
+    audio = np.concatenate([silence(0.5), loud(1.0), silence(1.0), loud(1.0), silence(1.0)])
+    jobs = run(scripted(), audio)
+    assert [(j.utterance_id, j.final) for j in jobs] == [(0, True), (1, True)]
+
+
+def test_long_speech_gives_interim_jobs_then_a_final() -> None:
+    audio = np.concatenate([silence(0.5), loud(4.0), silence(1.0)])
+    jobs = run(scripted(), audio)
+    assert [j.final for j in jobs] == [False, False, True]
+    assert {j.utterance_id for j in jobs} == {0}
+    first, second, final = jobs
+    assert first.end_s == pytest.approx(0.5 + 1.5)
+    assert second.end_s == pytest.approx(0.5 + 3.0)
+    for interim in (first, second):
+        assert interim.start_s == final.start_s
+        np.testing.assert_array_equal(interim.audio, final.audio[: len(interim.audio)])
+
+
+def test_cap_forces_a_final_and_starts_a_new_utterance() -> None:
+    config = SegmenterConfig(max_utterance_s=3.0, interim_every_s=10.0)
+    audio = np.concatenate([silence(0.5), loud(7.0), silence(1.0)])
+    jobs = run(scripted(config), audio)
+    assert all(j.final for j in jobs)
+    assert [j.utterance_id for j in jobs] == [0, 1, 2]
+    assert all(j.duration_s <= 3.0 + 1e-9 for j in jobs)
+    # Consecutive capped utterances tile the speech without gaps or overlaps.
+    assert jobs[1].start_s == pytest.approx(jobs[0].end_s)
+    assert jobs[2].start_s == pytest.approx(jobs[1].end_s)
+    assert jobs[2].end_s == pytest.approx(7.5 + 0.15)
+
+
+def test_default_cap_is_fifteen_seconds() -> None:
+    jobs = run(scripted(), np.concatenate([loud(20.0), silence(1.0)]))
+    assert max(j.duration_s for j in jobs) <= 15.0
+    assert len(finals(jobs)) == 2
+
+
+def test_flush_closes_an_open_utterance() -> None:
+    seg = scripted()
+    assert seg.push(np.concatenate([silence(0.5), loud(1.0)])) == []
+    assert seg.in_utterance
+    jobs = seg.flush()
+    assert len(jobs) == 1 and jobs[0].final
+    assert not seg.in_utterance
+
+
+def test_chunking_does_not_change_the_jobs() -> None:
+    audio = np.concatenate([silence(0.5), loud(2.0), silence(0.8), loud(0.7), silence(1.0)])
+    reference = run(scripted(), audio)
+    for chunk in (1, 7, 333, 4096, len(audio)):
+        jobs = run(scripted(), audio, chunk)
+        assert [(j.utterance_id, j.final, j.start_s, j.end_s) for j in jobs] == [
+            (j.utterance_id, j.final, j.start_s, j.end_s) for j in reference
+        ]
+
+
+def test_config_is_frozen_and_validated() -> None:
+    config = SegmenterConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.hangover_s = 1.0  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        SegmenterConfig(start_frames=0)
+    with pytest.raises(ValueError):
+        SegmenterConfig(hangover_s=-1.0)
+    with pytest.raises(ValueError):
+        SegmenterConfig(interim_every_s=0.0)
+
+
+@pytest.mark.slow
+@needs_espeak
+@pytest.mark.parametrize("snr_db", [None, 10.0])
+def test_sentence_gives_one_final_job_covering_it(snr_db: float | None) -> None:
+    speech = sentence(0)
+    audio = np.concatenate([silence(1.0), speech, silence(1.5)])
+    if snr_db is not None:
+        audio = mix(audio, shop_noise(len(audio) / RATE, seed=5), snr_db)
+    jobs = run(Segmenter(), audio)
+    assert len(finals(jobs)) == 1
+    job = jobs[-1]
+    assert job.final and {j.utterance_id for j in jobs} == {job.utterance_id}
+    assert job.start_s <= 1.0
+    assert job.end_s >= 1.0 + len(speech) / RATE - 0.05
+
+
+@pytest.mark.slow
+@needs_espeak
+def test_long_speech_gives_interims_then_final() -> None:
+    audio = np.concatenate([silence(1.0), long_speech(), silence(1.5)])
+    jobs = run(Segmenter(), audio)
+    assert len(finals(jobs)) == 1
+    assert jobs[-1].final
+    assert sum(not j.final for j in jobs) >= 3
+    assert len({j.utterance_id for j in jobs}) == 1

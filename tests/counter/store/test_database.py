@@ -1,0 +1,103 @@
+import sqlite3
+
+import pytest
+
+from balto.core.errors import BadRequest, Conflict
+from balto.counter.cadastro.secrets import hash_api_key
+from balto.counter.cadastro.validate import parse_balcao, parse_cliente
+from balto.counter.store import Database
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(tmp_path / "sub" / "registro.db")
+    yield database
+    database.close()
+
+
+def cliente(db, email="a@b.com"):
+    return db.create_cliente(
+        parse_cliente({"email": email, "razao_social": "X", "telefone": "11999998888"})
+    )
+
+
+def test_file_created_in_wal_mode_with_schema(db, tmp_path):
+    assert (tmp_path / "sub" / "registro.db").exists()
+    assert db.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert {"clientes", "balcoes", "interacoes"} <= set(db.db.table_names())
+
+
+def test_reopen_does_not_migrate_twice(tmp_path):
+    Database(tmp_path / "r.db").close()
+    again = Database(tmp_path / "r.db")
+    assert again.schema_version == 1
+    again.close()
+
+
+def test_codigo_is_six_digits_and_unique(db):
+    codes = {cliente(db, f"u{i}@b.com") for i in range(50)}
+    assert len(codes) == 50 and all(len(c) == 6 and c.isdigit() for c in codes)
+
+
+def test_duplicate_email_conflicts_case_insensitively(db):
+    cliente(db, "a@b.com")
+    with pytest.raises(Conflict) as info:
+        cliente(db, "A@B.com")
+    assert info.value.message == "Email ou código já existe..."
+
+
+def test_balcao_key_is_shown_once_and_stored_hashed(db):
+    codigo = cliente(db)
+    key = db.create_balcao(parse_balcao({"nome_balcao": "Loja 1", "user_codigo": codigo}))
+    stored = db.db.execute("SELECT api_key_hash FROM balcoes").fetchone()[0]
+    assert key not in stored and stored == hash_api_key(key)
+    balcao = db.authenticate(key)
+    assert balcao is not None and balcao.nome_balcao == "Loja 1" and balcao.codigo == codigo
+    assert db.authenticate(key.replace(key[0], "0" if key[0] != "0" else "1")) is None
+
+
+def test_unknown_codigo(db):
+    with pytest.raises(BadRequest) as info:
+        db.create_balcao(parse_balcao({"nome_balcao": "L", "user_codigo": "000000"}))
+    assert info.value.message == "Código de usuário inválido"
+
+
+def test_feedback_rules(db):
+    codigo = cliente(db)
+    mine = db.authenticate(
+        db.create_balcao(parse_balcao({"nome_balcao": "A", "user_codigo": codigo}))
+    )
+    other = db.authenticate(
+        db.create_balcao(parse_balcao({"nome_balcao": "B", "user_codigo": codigo}))
+    )
+    assert mine and other
+    iid = db.create_interacao(
+        mine.id, regra="r", categoria="c", mensagem="Sugerir X", produto="X", gatilho="dor"
+    )
+    with pytest.raises(BadRequest):
+        db.record_feedback(other.id, iid, "venda_realizada")  # not this counter's
+    with pytest.raises(BadRequest):
+        db.record_feedback(mine.id, iid, "talvez")
+    with pytest.raises(BadRequest):
+        db.record_feedback(mine.id, "nao-existe", "venda_perdida")
+    db.record_feedback(mine.id, iid, "venda_perdida")
+    with pytest.raises(Conflict):
+        db.record_feedback(mine.id, iid, "venda_realizada")
+    row = db.interacao(iid)
+    assert row and row["resultado"] == "venda_perdida" and row["feedback_em"]
+    assert row["transcricao"] is None
+
+
+def test_rows_survive_reopen(tmp_path):
+    path = tmp_path / "d.db"
+    first = Database(path)
+    codigo = cliente(first)
+    first.close()
+    rows = sqlite3.connect(path).execute("SELECT codigo FROM clientes").fetchall()
+    assert rows == [(codigo,)]
+
+
+def test_set_rules_unknown_codigo(db):
+    with pytest.raises(BadRequest):
+        db.set_rules("999999", "{}")
