@@ -235,9 +235,9 @@ def _versions() -> dict[str, str | None]:
 
 
 def _cache_dir() -> Path:
-    from balto.config import Config
+    from balto.counter.config import CounterConfig
 
-    return Config.from_env().cache_dir
+    return CounterConfig.from_env().cache_dir
 
 
 def ggml_model(cache_dir: Path, weights: str, progress: Progress) -> Path:

@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from balto.config import Config
 from balto.counter.asr import models
 from balto.counter.asr.whisper import DecodeOptions, WhisperTranscriber
+from balto.counter.config import CounterConfig
 from bench.speech import SAMPLE_RATE_HZ, synthesize
 
 SENTENCES = (
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-conversion", action="store_true")
     parser.add_argument("--skip-default", action="store_true", help="skip the slow 30 s window")
     args = parser.parse_args(argv)
-    cache_dir = Config.from_env().cache_dir
+    cache_dir = CounterConfig.from_env().cache_dir
     print(_load())
     if not args.skip_conversion:
         measure_conversion(cache_dir, args.size)

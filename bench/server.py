@@ -41,7 +41,7 @@ import numpy as np
 import trio
 
 import balto
-from balto.config import Config
+from balto.counter.config import CounterConfig
 from bench.load_audio import FRAME_S, LoopBank, synthesize_sentences
 from bench.load_counters import (
     MISS_AFTER_S,
@@ -137,7 +137,7 @@ class BenchSettings:
 def default_model() -> Path:
     from balto.counter.asr.models import resolve_model
 
-    config = Config.from_env()
+    config = CounterConfig.from_env()
     return resolve_model(config.model_path, config.model_size, config.cache_dir, progress=True)
 
 

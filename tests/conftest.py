@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import trio
 
-from balto.config import Config
 from balto.core.lifecycle import Lifecycle
 from balto.core.listener import bound_port
 from balto.counter.app import run_balto
 from balto.counter.asr.base import Transcriber
+from balto.counter.config import CounterConfig
 from balto.counter.store import Database
 from tests.helpers import ScriptedTranscriber
 
@@ -22,7 +22,7 @@ from tests.helpers import ScriptedTranscriber
 @dataclasses.dataclass
 class RunningServer:
     port: int
-    config: Config
+    config: CounterConfig
     lifecycle: Lifecycle
     transcriber: ScriptedTranscriber | None
 
@@ -41,8 +41,8 @@ async def start_server(
     transcriber: ScriptedTranscriber | None = None,
     **overrides: object,
 ) -> RunningServer:
-    config = dataclasses.replace(
-        Config(host="127.0.0.1", port=0, db_file=tmp_path / "dados" / "registro.db"), **overrides
+    config = CounterConfig(db_file=tmp_path / "dados" / "registro.db").replace(
+        host="127.0.0.1", port=0, **overrides
     )
     lifecycle = Lifecycle()
     listeners = await nursery.start(

@@ -12,10 +12,11 @@ from pathlib import Path
 import trio
 
 from balto import __version__
-from balto.config import Config, ConfigError
+from balto.core.config import ConfigError, HttpConfig
 from balto.core.errors import BaltoError
 from balto.core.lifecycle import Lifecycle
 from balto.counter.asr.base import Transcriber
+from balto.counter.config import CounterConfig
 
 log = logging.getLogger("balto")
 
@@ -29,7 +30,7 @@ async def _stop_on_signals(lifecycle: Lifecycle) -> None:
             lifecycle.stop()
 
 
-async def _serve_balto(config: Config, factory: Callable[[], Transcriber]) -> None:
+async def _serve_balto(config: CounterConfig, factory: Callable[[], Transcriber]) -> None:
     from balto.counter.app import run_balto
 
     lifecycle = Lifecycle()
@@ -40,7 +41,7 @@ async def _serve_balto(config: Config, factory: Callable[[], Transcriber]) -> No
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    config = Config.from_env(host=args.host, port=args.port, db_file=args.db)
+    config = CounterConfig.from_env(host=args.host, port=args.port, db_file=args.db)
     from balto.counter.app import whisper_factory
 
     factory = whisper_factory(config)  # converts the model first if it is missing
@@ -52,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_model_install(args: argparse.Namespace) -> int:
     from balto.counter.asr.models import install_main
 
-    config = Config.from_env()
+    config = CounterConfig.from_env()
     return install_main(args.size, config.cache_dir)
 
 
@@ -63,7 +64,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.action == "padrao":
         print(default_rules().to_json())
         return 0
-    config = Config.from_env(db_file=args.db)
+    config = CounterConfig.from_env(db_file=args.db)
     database = Database(config.db_file)
     try:
         if args.arquivo is None:
@@ -84,7 +85,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
 
-    config = Config.from_env()
+    config = HttpConfig.from_env()
     host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
     try:
         with urllib.request.urlopen(f"http://{host}:{config.port}/health", timeout=4) as reply:
@@ -98,31 +99,29 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 def cmd_partnumber_serve(args: argparse.Namespace) -> int:
     """Run the Partnumber classification service (REST + Socket.IO, default port 5000)."""
-    import os
+    from balto.partnumber.config import PartnumberConfig
+    from balto.partnumber.service import load_classifier, run_partnumber
 
-    from balto.partnumber.service import DEFAULT_PORT, load_classifier, run_partnumber
-    from balto.socketio import CorsConfig
-
-    port = (
-        args.port if args.port is not None else (None if os.environ.get("PORT") else DEFAULT_PORT)
+    config = PartnumberConfig.from_env(
+        host=args.host,
+        port=args.port,
+        catalog_csv=args.catalog,
+        ncm_json=args.ncm,
+        cors_origins=",".join(args.cors_origin) if args.cors_origin else None,
     )
-    config = Config.from_env(host=args.host, port=port)
-    origins = args.cors_origin or None
-    cors = CorsConfig(allowed_origins=origins[0] if origins == ["*"] else origins)
     # Loaded before the event loop: a bad --catalog/--ncm is a plain "erro: ..." and exit 1.
     log.info("loading the partnumber classifier")
-    classifier = load_classifier(args.catalog, args.ncm, config.cache_dir / "partnumber")
+    classifier = load_classifier(config.catalog_csv, config.ncm_json, config.classifier_cache_dir)
 
     async def main() -> None:
         lifecycle = Lifecycle()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_stop_on_signals, lifecycle)
-            await run_partnumber(
-                config, classifier_factory=lambda: classifier, lifecycle=lifecycle, cors=cors
-            )
+            await run_partnumber(config, classifier_factory=lambda: classifier, lifecycle=lifecycle)
             nursery.cancel_scope.cancel()
 
-    log.info("balto %s: partnumber service on %s:%s", __version__, config.host, config.port)
+    http = config.http
+    log.info("balto %s: partnumber service on %s:%s", __version__, http.host, http.port)
     trio.run(main)
     return 0
 

@@ -5,7 +5,7 @@
 The plain ``hypercorn --worker-class trio 'balto.counter.asgi:app' ...`` works too (see
 :mod:`balto.counter.asgi`); this runner adds two things:
 
-* hypercorn's settings follow the Balto ``Config`` (keep-alive, header and message caps, the
+* hypercorn's settings follow the Balto ``HttpConfig`` (keep-alive, header and message caps, the
   WebSocket ping interval, and a read timeout of three ping intervals that drops dead peers);
 * on SIGINT/SIGTERM the app stops first (``lifecycle.stop()``: counter sockets close with 1001,
   Socket.IO sessions end) with ``SHUTDOWN_GRACE_S`` to finish, then hypercorn stops. Under the
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,8 +34,8 @@ from hypercorn.typing import ASGIFramework
 from hypercorn.utils import LifespanFailureError
 
 from balto import __version__
-from balto.config import Config, ConfigError
 from balto.core.asgi.lifespan import LifespanApp, leaves
+from balto.core.config import ConfigError, HttpConfig
 from balto.core.errors import BaltoError
 
 __all__ = ["hypercorn_config", "main", "serve", "wait_for_signal"]
@@ -44,11 +43,10 @@ __all__ = ["hypercorn_config", "main", "serve", "wait_for_signal"]
 log = logging.getLogger("balto")
 
 DEAD_PEER_PINGS = 3  # read timeout = this many WebSocket ping intervals without a byte
-PARTNUMBER_PORT = 5000
 
 
 def hypercorn_config(
-    config: Config,
+    config: HttpConfig,
     *,
     binds: Sequence[str],
     certfile: Path | None = None,
@@ -107,7 +105,7 @@ async def wait_for_signal() -> None:
             return
 
 
-def _default_bind(config: Config) -> str:
+def _default_bind(config: HttpConfig) -> str:
     host = config.host or "0.0.0.0"
     return f"[{host}]:{config.port}" if ":" in host else f"{host}:{config.port}"
 
@@ -128,18 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _app_and_config(service: str) -> tuple[LifespanApp, Config]:
+def _app_and_config(service: str) -> tuple[LifespanApp, HttpConfig]:
     if service == "balto":
         from balto.counter.asgi import create_app
+        from balto.counter.config import CounterConfig
 
-        config = Config.from_env()
-        return create_app(config), config
+        config = CounterConfig.from_env()
+        return create_app(config), config.http
     from balto.partnumber.asgi import create_app as create_partnumber
+    from balto.partnumber.config import PartnumberConfig
     from balto.partnumber.service import socketio_config
     from balto.socketio import EngineConfig
 
-    config = Config.from_env(port=None if os.environ.get("PORT") else PARTNUMBER_PORT)
-    return create_partnumber(config), socketio_config(config, EngineConfig())
+    partnumber = PartnumberConfig.from_env()
+    return create_partnumber(partnumber), socketio_config(partnumber.http, EngineConfig())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

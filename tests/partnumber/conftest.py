@@ -9,9 +9,10 @@ from functools import partial
 import pytest
 import trio
 
-from balto.config import Config
+from balto.core.config import HttpConfig
 from balto.core.lifecycle import Lifecycle
 from balto.core.listener import bound_port
+from balto.partnumber.config import PartnumberConfig
 from balto.partnumber.service import run_partnumber
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
@@ -41,7 +42,7 @@ async def start_partnumber(
     listeners = await nursery.start(
         partial(
             run_partnumber,
-            Config(host="127.0.0.1", port=0, shutdown_grace_s=1.0),
+            PartnumberConfig(http=HttpConfig(host="127.0.0.1", port=0, shutdown_grace_s=1.0)),
             classifier_factory=lambda: classifier,
             lifecycle=lifecycle,
             engine_config=engine_config,

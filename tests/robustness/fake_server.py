@@ -13,14 +13,14 @@ from pathlib import Path
 
 import trio
 
-from balto.config import Config
 from balto.core.lifecycle import Lifecycle
 from balto.core.listener import bound_port
 from balto.counter.app import run_balto
+from balto.counter.config import CounterConfig
 from tests.helpers import ScriptedTranscriber
 
 
-async def main(config: Config) -> None:
+async def main(config: CounterConfig) -> None:
     async with trio.open_nursery() as nursery:
         listeners = await nursery.start(
             partial(
@@ -36,16 +36,12 @@ async def main(config: Config) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("db_file", type=Path)
-    parser.add_argument("--max-connections", type=int, default=Config().max_connections)
+    parser.add_argument("--max-connections", type=int, default=CounterConfig().http.max_connections)
     args = parser.parse_args()
     # The tests register as fast as they can from one address: no per-address limit in the way.
     trio.run(
         main,
-        Config(
-            host="127.0.0.1",
-            port=0,
-            db_file=args.db_file,
-            max_connections=args.max_connections,
-            cadastro_cliente_burst=1_000_000,
+        CounterConfig(db_file=args.db_file, cadastro_cliente_burst=1_000_000).replace(
+            host="127.0.0.1", port=0, max_connections=args.max_connections
         ),
     )

@@ -9,12 +9,12 @@ import trio
 from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import open_websocket_url
 
-from balto.config import Config
 from balto.core.errors import RecognizerError
 from balto.core.http.messages import Request
 from balto.core.lifecycle import Lifecycle
 from balto.core.metrics import Metrics
 from balto.counter.app import BaltoApp
+from balto.counter.config import CounterConfig
 from balto.counter.store import Database, Store
 from balto.counter.ws.rules import RulesCache
 from balto.counter.ws.session import CounterServices
@@ -34,7 +34,7 @@ class ReadyRecognizer:
 
 def app_on(database: Database) -> BaltoApp:
     services = CounterServices(
-        config=Config(cadastro_cliente_burst=1000),  # the test registers hundreds
+        config=CounterConfig(cadastro_cliente_burst=1000),  # the test registers hundreds
         store=Store(database),
         recognizer=ReadyRecognizer(),
         metrics=Metrics(),

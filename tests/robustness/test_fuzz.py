@@ -11,7 +11,7 @@ import trio.testing
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from balto.config import Config
+from balto.core.config import HttpConfig
 from balto.core.errors import BadRequest, ClientError, MethodNotAllowed, NotFound
 from balto.core.http.connection import HttpConnection
 from balto.core.http.messages import Request, Response, json_response
@@ -120,7 +120,7 @@ http_noise = st.lists(
 def test_http_connection_survives_any_bytes(chunks):
     async def main() -> None:
         client, server = trio.testing.memory_stream_pair()
-        config = Config(request_timeout_s=0.05, keepalive_timeout_s=0.05)
+        config = HttpConfig(request_timeout_s=0.05, keepalive_timeout_s=0.05)
         connection = HttpConnection(server, EchoApp(), config, Lifecycle(), "fuzz")
         async with trio.open_nursery() as nursery:
             nursery.start_soon(connection.run)

@@ -21,7 +21,7 @@ from functools import partial
 
 import trio
 
-from balto.config import Config
+from balto.core.config import HttpConfig
 from balto.core.http.connection import HttpApp, serve_connection
 from balto.core.lifecycle import Lifecycle
 from balto.core.limits import ConnectionCaps, Refusal, network_of
@@ -75,7 +75,7 @@ def connection_budget(max_connections: int, descriptor_limit: int) -> int:
 
 async def serve(
     app: HttpApp,
-    config: Config,
+    config: HttpConfig,
     lifecycle: Lifecycle,
     metrics: Metrics,
     *,

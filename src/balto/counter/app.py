@@ -11,7 +11,6 @@ from typing import NoReturn
 import trio
 
 from balto import __version__
-from balto.config import Config
 from balto.core.errors import BadRequest, ClientError, TooManyRequests, Unauthorized
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import Request, Response, json_response
@@ -24,6 +23,7 @@ from balto.counter.asr.base import Transcriber
 from balto.counter.asr.pool import WhisperPool
 from balto.counter.cadastro.secrets import same_secret
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
+from balto.counter.config import CounterConfig
 from balto.counter.store import Database, Store
 from balto.counter.ws.rules import RulesCache
 from balto.counter.ws.session import CounterServices, counter_session
@@ -182,7 +182,7 @@ TranscriberFactory = Callable[[], Transcriber]
 
 @asynccontextmanager
 async def open_balto(
-    config: Config, *, transcriber_factory: TranscriberFactory, lifecycle: Lifecycle
+    config: CounterConfig, *, transcriber_factory: TranscriberFactory, lifecycle: Lifecycle
 ) -> AsyncIterator[BaltoApp]:
     """The app with its database open and its whisper pool loaded, for as long as the context
     lasts; our own listener (``run_balto``) and the ASGI lifespan both serve it."""
@@ -213,7 +213,7 @@ async def open_balto(
             await store.aclose()
 
 
-def whisper_factory(config: Config) -> TranscriberFactory:
+def whisper_factory(config: CounterConfig) -> TranscriberFactory:
     """Resolve the model (blocking: it may convert it) and return the transcriber factory."""
     from balto.counter.asr.models import resolve_model
     from balto.counter.asr.whisper import WhisperTranscriber
@@ -229,7 +229,7 @@ def whisper_factory(config: Config) -> TranscriberFactory:
 
 
 async def run_balto(
-    config: Config,
+    config: CounterConfig,
     *,
     transcriber_factory: TranscriberFactory,
     lifecycle: Lifecycle,
@@ -239,4 +239,4 @@ async def run_balto(
     async with open_balto(
         config, transcriber_factory=transcriber_factory, lifecycle=lifecycle
     ) as app:
-        await serve(app, config, lifecycle, app.services.metrics, task_status=task_status)
+        await serve(app, config.http, lifecycle, app.services.metrics, task_status=task_status)

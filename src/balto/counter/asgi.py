@@ -7,7 +7,7 @@
         --websocket-ping-interval 20 --read-timeout 60
 
 Everything happens in the ASGI lifespan: the config is read from the environment
-(``Config.from_env()``; ``HOST``/``PORT`` are the ASGI server's business, not read here), the
+(``CounterConfig.from_env()``; ``HOST``/``PORT`` are the ASGI server's business, not read here), the
 speech model is resolved (``BALTO_MODEL`` or the converted cache: install it beforehand with
 ``balto model install``, since a conversion may outlast the server's startup timeout), the
 database is opened and the whisper pool loaded before the server accepts anything; at shutdown
@@ -21,34 +21,37 @@ from contextlib import asynccontextmanager
 
 import trio
 
-from balto.config import Config
 from balto.core.asgi.adapter import AsgiAdapter
 from balto.core.asgi.lifespan import LifespanApp
 from balto.core.lifecycle import Lifecycle
 from balto.counter.app import TranscriberFactory, open_balto, whisper_factory
+from balto.counter.config import CounterConfig
 
 __all__ = ["app", "create_app", "open_balto", "whisper_factory"]
 
 
 def create_app(
-    config: Config | None = None,
+    config: CounterConfig | None = None,
     *,
     transcriber_factory: TranscriberFactory | None = None,
     lifecycle: Lifecycle | None = None,
 ) -> LifespanApp:
-    """The ASGI app. ``config`` defaults to ``Config.from_env()`` and ``transcriber_factory`` to
-    whisper.cpp on the resolved model, both resolved at startup (tests pass doubles)."""
+    """The ASGI app. ``config`` defaults to ``CounterConfig.from_env()`` and
+    ``transcriber_factory`` to whisper.cpp on the resolved model, both resolved at startup (tests
+    pass doubles)."""
 
     @asynccontextmanager
     async def open_adapter(lifecycle: Lifecycle) -> AsyncIterator[AsgiAdapter]:
-        resolved = config if config is not None else Config.from_env()
+        resolved = config if config is not None else CounterConfig.from_env()
         factory = transcriber_factory
         if factory is None:
             factory = await trio.to_thread.run_sync(whisper_factory, resolved)
         async with open_balto(
             resolved, transcriber_factory=factory, lifecycle=lifecycle
         ) as balto_app:
-            yield AsgiAdapter(balto_app, resolved, boundary=balto_app.services.metrics.boundary)
+            yield AsgiAdapter(
+                balto_app, resolved.http, boundary=balto_app.services.metrics.boundary
+            )
 
     return LifespanApp(open_adapter, lifecycle=lifecycle)
 

@@ -5,48 +5,31 @@
     hypercorn --worker-class trio 'balto.partnumber.asgi:app' \\
         --certfile cert.pem --keyfile key.pem --bind 0.0.0.0:5000
 
-At startup (ASGI lifespan) the config is read from the environment, the classifier is loaded in
-a thread, and the Socket.IO timer and the classification worker start; the options that
-``balto partnumber serve`` takes as flags come from ``PARTNUMBER_CATALOG`` (CSV),
-``PARTNUMBER_NCM`` (JSON) and ``PARTNUMBER_CORS_ORIGINS`` (comma-separated; ``*`` for any;
-unset: same origin only).
+At startup (ASGI lifespan) the config is read from the environment
+(:class:`~balto.partnumber.config.PartnumberConfig`), the classifier is loaded in a thread, and
+the Socket.IO timer and the classification worker start.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
-from pathlib import Path
 
-from balto.config import Config
 from balto.core.asgi.adapter import AsgiAdapter
 from balto.core.asgi.lifespan import LifespanApp
 from balto.core.lifecycle import Lifecycle
+from balto.partnumber.config import PartnumberConfig
 from balto.partnumber.service import load_classifier, open_partnumber, socketio_config
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
 from balto.socketio import CorsConfig, EngineConfig
 
-__all__ = ["app", "cors_from_env", "create_app", "open_partnumber"]
-
-
-def cors_from_env(env: Mapping[str, str] | None = None) -> CorsConfig:
-    env = os.environ if env is None else env
-    origins = [o.strip() for o in env.get("PARTNUMBER_CORS_ORIGINS", "").split(",") if o.strip()]
-    if not origins:
-        return CorsConfig()
-    return CorsConfig(allowed_origins="*" if origins == ["*"] else origins)
-
-
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value).expanduser() if value else None
+__all__ = ["app", "create_app", "open_partnumber"]
 
 
 def create_app(
-    config: Config | None = None,
+    config: PartnumberConfig | None = None,
     *,
     classifier_factory: Callable[[], ClassifierLike] | None = None,
     cors: CorsConfig | None = None,
@@ -59,23 +42,23 @@ def create_app(
 
     @asynccontextmanager
     async def open_adapter(lifecycle: Lifecycle) -> AsyncIterator[AsgiAdapter]:
-        resolved = config if config is not None else Config.from_env()
+        resolved = config if config is not None else PartnumberConfig.from_env()
         factory = classifier_factory or partial(
             load_classifier,
-            _env_path("PARTNUMBER_CATALOG"),
-            _env_path("PARTNUMBER_NCM"),
-            resolved.cache_dir / "partnumber",
+            resolved.catalog_csv,
+            resolved.ncm_json,
+            resolved.classifier_cache_dir,
         )
         async with open_partnumber(
             classifier_factory=factory,
             lifecycle=lifecycle,
-            cors=cors if cors is not None else cors_from_env(),
+            cors=cors if cors is not None else CorsConfig(allowed_origins=resolved.allowed_origins),
             engine_config=engine,
             registry=registry,
         ) as partnumber_app:
             yield AsgiAdapter(
                 partnumber_app,
-                socketio_config(resolved, engine),
+                socketio_config(resolved.http, engine),
                 boundary=partnumber_app.metrics.boundary,
             )
 

@@ -10,26 +10,26 @@ from pathlib import Path
 
 import trio
 
-from balto.config import Config
+from balto.core.config import HttpConfig
 from balto.core.lifecycle import Lifecycle
 from balto.core.listener import serve
 from balto.core.metrics import Metrics
 from balto.partnumber.app import PartnumberApp
+from balto.partnumber.config import PartnumberConfig
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
 from balto.socketio import CorsConfig, EngineConfig
 from balto.socketio.shell import SocketIOShell
 
-__all__ = ["DEFAULT_PORT", "load_classifier", "run_partnumber", "socketio_config"]
+__all__ = ["load_classifier", "run_partnumber", "socketio_config"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 5000
 #: Room above Engine.IO's maxPayload (1,000,000) for HTTP framing and WebSocket frames.
 BODY_HEADROOM_BYTES = 64 * 1024
 
 
-def socketio_config(config: Config, engine: EngineConfig) -> Config:
+def socketio_config(config: HttpConfig, engine: EngineConfig) -> HttpConfig:
     """``config`` with HTTP body / WebSocket message caps large enough for ``maxPayload``."""
     need = engine.max_payload + BODY_HEADROOM_BYTES
     return dataclasses.replace(
@@ -73,7 +73,7 @@ async def open_partnumber(
 
 
 async def run_partnumber(
-    config: Config,
+    config: PartnumberConfig,
     *,
     classifier_factory: Callable[[], ClassifierLike],
     lifecycle: Lifecycle,
@@ -87,13 +87,13 @@ async def run_partnumber(
     async with open_partnumber(
         classifier_factory=classifier_factory,
         lifecycle=lifecycle,
-        cors=cors,
+        cors=cors if cors is not None else CorsConfig(allowed_origins=config.allowed_origins),
         engine_config=engine_config,
         registry=registry,
     ) as app:
         await serve(
             app,
-            socketio_config(config, engine_config),
+            socketio_config(config.http, engine_config),
             lifecycle,
             app.metrics,
             task_status=task_status,

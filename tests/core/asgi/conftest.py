@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import trio
 
-from balto.config import Config
 from balto.core.asgi.lifespan import LifespanApp
+from balto.core.config import HttpConfig
 from balto.tls import hypercorn_config, serve
 
 STOP_TIMEOUT_S = 10
@@ -75,7 +75,7 @@ class AsgiServer:
 
 
 async def start_asgi(
-    nursery: trio.Nursery, app: LifespanApp, config: Config, tls: Tls
+    nursery: trio.Nursery, app: LifespanApp, config: HttpConfig, tls: Tls
 ) -> AsgiServer:
     hyper = hypercorn_config(
         config, binds=["127.0.0.1:0"], certfile=tls.certfile, keyfile=tls.keyfile

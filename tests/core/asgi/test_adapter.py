@@ -14,9 +14,9 @@ import trio.testing
 from prometheus_client import CollectorRegistry, Counter
 from trio_websocket import ConnectionClosed
 
-from balto.config import Config, ConfigError
 from balto.core.asgi import AsgiAdapter, AsgiWebSocket, LifespanApp, UnsupportedScope
 from balto.core.asgi.types import Message, Received
+from balto.core.config import ConfigError, HttpConfig
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.upgrade import UpgradeRequest
@@ -129,7 +129,7 @@ def ws_scope(path: str = "/echo", *, extension: bool = True) -> dict[str, Any]:
 
 async def test_http_request_and_response_shape() -> None:
     peer, app = Peer(), ProbeApp()
-    adapter = AsgiAdapter(app, Config())
+    adapter = AsgiAdapter(app, HttpConfig())
     await peer.to_app.send({"type": "http.request", "body": b"ol", "more_body": True})
     await peer.to_app.send({"type": "http.request", "body": "á".encode(), "more_body": False})
     with trio.fail_after(WAIT_S):
@@ -145,7 +145,7 @@ async def test_http_request_and_response_shape() -> None:
 
 async def test_streamed_body_over_the_cap_is_413() -> None:
     peer = Peer()
-    adapter = AsgiAdapter(ProbeApp(), Config(max_body_bytes=8))
+    adapter = AsgiAdapter(ProbeApp(), HttpConfig(max_body_bytes=8))
     for chunk in (b"12345", b"67890"):
         await peer.to_app.send({"type": "http.request", "body": chunk, "more_body": True})
     with trio.fail_after(WAIT_S):
@@ -155,7 +155,7 @@ async def test_streamed_body_over_the_cap_is_413() -> None:
 
 async def test_slow_body_is_408(autojump_clock: trio.abc.Clock) -> None:
     peer = Peer()
-    adapter = AsgiAdapter(ProbeApp(), Config(request_timeout_s=2))
+    adapter = AsgiAdapter(ProbeApp(), HttpConfig(request_timeout_s=2))
     await peer.to_app.send({"type": "http.request", "body": b"1", "more_body": True})
     await adapter(http_scope(), peer.receive, peer.send)
     start, body = await peer.next_sent(), await peer.next_sent()
@@ -164,7 +164,7 @@ async def test_slow_body_is_408(autojump_clock: trio.abc.Clock) -> None:
 
 async def test_disconnect_cancels_the_handler_and_sends_nothing() -> None:
     peer, app = Peer(), ProbeApp()
-    adapter = AsgiAdapter(app, Config())
+    adapter = AsgiAdapter(app, HttpConfig())
     await peer.to_app.send({"type": "http.request", "body": b"", "more_body": False})
     async with trio.open_nursery() as nursery:
         nursery.start_soon(adapter, http_scope("/slow"), peer.receive, peer.send)
@@ -178,7 +178,7 @@ async def test_disconnect_cancels_the_handler_and_sends_nothing() -> None:
 
 async def test_websocket_message_over_our_cap_closes_1009() -> None:
     peer, app = Peer(), ProbeApp()
-    adapter = AsgiAdapter(app, Config(ws_max_message_bytes=4))
+    adapter = AsgiAdapter(app, HttpConfig(ws_max_message_bytes=4))
     await peer.to_app.send({"type": "websocket.connect"})
     async with trio.open_nursery() as nursery:
         nursery.start_soon(adapter, ws_scope(), peer.receive, peer.send)
@@ -195,7 +195,7 @@ async def test_websocket_message_over_our_cap_closes_1009() -> None:
 
 async def test_peer_disconnect_reaches_the_handler_as_connection_closed() -> None:
     peer, app = Peer(), ProbeApp()
-    adapter = AsgiAdapter(app, Config())
+    adapter = AsgiAdapter(app, HttpConfig())
     await peer.to_app.send({"type": "websocket.connect"})
     async with trio.open_nursery() as nursery:
         nursery.start_soon(adapter, ws_scope(), peer.receive, peer.send)
@@ -216,7 +216,7 @@ async def test_peer_disconnect_reaches_the_handler_as_connection_closed() -> Non
 )
 async def test_unserved_handshakes_are_refused(path: str, extension: bool, expected: str) -> None:
     peer = Peer()
-    adapter = AsgiAdapter(ProbeApp(), Config())
+    adapter = AsgiAdapter(ProbeApp(), HttpConfig())
     await peer.to_app.send({"type": "websocket.connect"})
     with trio.fail_after(WAIT_S):
         await adapter(ws_scope(path, extension=extension), peer.receive, peer.send)
@@ -234,7 +234,7 @@ def boundary() -> tuple[Boundary, Counter]:
 async def test_a_bug_in_the_app_is_a_500_counted_at_the_boundary() -> None:
     peer = Peer()
     guard, counter = boundary()
-    adapter = AsgiAdapter(ProbeApp(), Config(), boundary=guard)
+    adapter = AsgiAdapter(ProbeApp(), HttpConfig(), boundary=guard)
     await peer.to_app.send({"type": "http.request", "body": b"", "more_body": False})
     with trio.fail_after(WAIT_S):
         await adapter(http_scope("/bug"), peer.receive, peer.send)
@@ -247,7 +247,7 @@ async def test_a_bug_in_the_app_is_a_500_counted_at_the_boundary() -> None:
 async def test_a_bug_in_a_websocket_handler_closes_it_1011() -> None:
     peer = Peer()
     guard, counter = boundary()
-    adapter = AsgiAdapter(ProbeApp(), Config(), boundary=guard)
+    adapter = AsgiAdapter(ProbeApp(), HttpConfig(), boundary=guard)
     await peer.to_app.send({"type": "websocket.connect"})
     async with trio.open_nursery() as nursery:
         nursery.start_soon(adapter, ws_scope("/bug"), peer.receive, peer.send)
@@ -294,7 +294,9 @@ async def test_send_on_a_gone_connection_is_connection_closed() -> None:
 async def test_unknown_scope_type_raises() -> None:
     peer = Peer()
     with pytest.raises(UnsupportedScope):
-        await AsgiAdapter(ProbeApp(), Config())({"type": "webtransport"}, peer.receive, peer.send)
+        await AsgiAdapter(ProbeApp(), HttpConfig())(
+            {"type": "webtransport"}, peer.receive, peer.send
+        )
 
 
 # -- LifespanApp --------------------------------------------------------------------------
@@ -305,7 +307,7 @@ async def test_lifespan_startup_failure_reports_the_message() -> None:
     async def broken(lifecycle: Lifecycle) -> AsyncIterator[AsgiAdapter]:
         if not lifecycle.stopping.is_set():
             raise ConfigError("PORT fora do intervalo: 70000")
-        yield AsgiAdapter(ProbeApp(), Config())
+        yield AsgiAdapter(ProbeApp(), HttpConfig())
 
     peer = Peer()
     await peer.to_app.send({"type": "lifespan.startup"})
@@ -324,7 +326,7 @@ async def test_lifespan_serves_between_startup_and_shutdown() -> None:
     async def opener(lifecycle: Lifecycle) -> AsyncIterator[AsgiAdapter]:
         nonlocal entered, exited
         entered = True
-        yield AsgiAdapter(ProbeApp(), Config())
+        yield AsgiAdapter(ProbeApp(), HttpConfig())
         exited = lifecycle.stopping.is_set()
 
     app = LifespanApp(opener)

@@ -22,8 +22,8 @@ from trio_websocket import (
     open_websocket_url,
 )
 
-from balto.config import Config
 from balto.counter.asgi import create_app
+from balto.counter.config import CounterConfig
 from balto.counter.store import Database
 from tests.core.asgi.conftest import AsgiServer, Tls, start_asgi
 from tests.helpers import HttpResult, ScriptedTranscriber, feedback, request_on
@@ -39,7 +39,7 @@ WAIT_S = 10
 @dataclasses.dataclass
 class BaltoTls:
     server: AsgiServer
-    config: Config
+    config: CounterConfig
     transcriber: ScriptedTranscriber
 
     def database(self) -> Database:
@@ -49,18 +49,12 @@ class BaltoTls:
 async def start_balto(
     nursery: trio.Nursery, tmp_path: Path, tls: Tls, **overrides: Any
 ) -> BaltoTls:
-    config = dataclasses.replace(
-        Config(
-            host="127.0.0.1",
-            port=0,
-            db_file=tmp_path / "dados" / "registro.db",
-            shutdown_grace_s=2.0,
-        ),
-        **overrides,
+    config = CounterConfig(db_file=tmp_path / "dados" / "registro.db").replace(
+        host="127.0.0.1", port=0, shutdown_grace_s=2.0, **overrides
     )
     transcriber = ScriptedTranscriber([])
     app = create_app(config, transcriber_factory=lambda: transcriber)
-    return BaltoTls(await start_asgi(nursery, app, config, tls), config, transcriber)
+    return BaltoTls(await start_asgi(nursery, app, config.http, tls), config, transcriber)
 
 
 @pytest.fixture
@@ -140,7 +134,7 @@ async def test_registration_over_https(balto: BaltoTls) -> None:
 
 
 async def test_body_cap_is_413_before_the_body_is_read(balto: BaltoTls) -> None:
-    cap = balto.config.max_body_bytes
+    cap = balto.config.http.max_body_bytes
     reply = await https(balto.server, "POST", "/cadastro/cliente", {"email": "x" * cap})
     assert reply.status == 413 and str(cap) in reply.json()["error"]
 

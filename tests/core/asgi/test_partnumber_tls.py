@@ -14,8 +14,9 @@ import h11
 import pytest
 import trio
 
-from balto.config import Config
+from balto.core.config import HttpConfig
 from balto.partnumber.asgi import create_app
+from balto.partnumber.config import PartnumberConfig
 from balto.partnumber.tasks import TaskRegistry
 from tests.core.asgi.conftest import AsgiServer, Tls, start_asgi
 from tests.helpers import HttpResult, request_on
@@ -29,10 +30,10 @@ PN = {"partnumber": "PN-TLS-12345", "description": "Notebook 14 polegadas"}
 
 @pytest.fixture
 async def pn_tls(nursery: trio.Nursery, tls: Tls) -> AsyncIterator[AsgiServer]:
-    config = Config(host="127.0.0.1", port=0, shutdown_grace_s=1.0)
+    config = PartnumberConfig(http=HttpConfig(host="127.0.0.1", port=0, shutdown_grace_s=1.0))
     classifier = ScriptedClassifier()
     app = create_app(config, classifier_factory=lambda: classifier, registry=TaskRegistry())
-    server = await start_asgi(nursery, app, config, tls)
+    server = await start_asgi(nursery, app, config.http, tls)
     yield server
     if not server.stopped.is_set():
         await server.stop()

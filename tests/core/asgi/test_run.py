@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from balto.config import Config, ConfigError
-from balto.partnumber.asgi import cors_from_env
+from balto.core.config import ConfigError, HttpConfig
+from balto.partnumber.config import PartnumberConfig
 from balto.tls import _default_bind, build_parser, hypercorn_config
 
 
 def test_hypercorn_settings_follow_the_balto_config() -> None:
-    config = Config(
+    config = HttpConfig(
         keepalive_timeout_s=7,
         shutdown_grace_s=4,
         max_header_bytes=8192,
@@ -31,18 +31,18 @@ def test_hypercorn_settings_follow_the_balto_config() -> None:
 
 def test_certificate_and_key_go_together() -> None:
     with pytest.raises(ConfigError, match="--certfile e --keyfile"):
-        hypercorn_config(Config(), binds=["127.0.0.1:0"], certfile=Path("c.pem"))
+        hypercorn_config(HttpConfig(), binds=["127.0.0.1:0"], certfile=Path("c.pem"))
 
 
 def test_default_bind_and_arguments() -> None:
-    assert _default_bind(Config(host="0.0.0.0", port=8765)) == "0.0.0.0:8765"
-    assert _default_bind(Config(host="::", port=8765)) == "[::]:8765"
+    assert _default_bind(HttpConfig(host="0.0.0.0", port=8765)) == "0.0.0.0:8765"
+    assert _default_bind(HttpConfig(host="::", port=8765)) == "[::]:8765"
     args = build_parser().parse_args(["balto", "--certfile", "c.pem", "--keyfile", "k.pem"])
     assert args.service == "balto" and args.bind is None
 
 
 def test_partnumber_cors_from_env() -> None:
-    assert cors_from_env({}).allowed_origins is None  # same origin only
-    assert cors_from_env({"PARTNUMBER_CORS_ORIGINS": "*"}).allowed_origins == "*"
-    listed = cors_from_env({"PARTNUMBER_CORS_ORIGINS": "https://a.com, https://b.com"})
+    assert PartnumberConfig.from_env({}).allowed_origins is None  # same origin only
+    assert PartnumberConfig.from_env({"PARTNUMBER_CORS_ORIGINS": "*"}).allowed_origins == "*"
+    listed = PartnumberConfig.from_env({"PARTNUMBER_CORS_ORIGINS": "https://a.com, https://b.com"})
     assert listed.allowed_origins == ["https://a.com", "https://b.com"]

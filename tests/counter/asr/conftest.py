@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from balto.config import Config
+from balto.core.config import default_cache_dir
 from balto.counter.asr.models import ensure_model
 from balto.counter.asr.whisper import WhisperTranscriber
 
 
 def _cache_dir() -> Path:
     configured = os.environ.get("BALTO_CACHE_DIR")
-    return Path(configured).expanduser() if configured else Config().cache_dir
+    return Path(configured).expanduser() if configured else default_cache_dir()
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,9 @@ from functools import partial
 
 import trio
 
-from balto.config import Config
 from balto.core.asgi.types import Receive, Scope, Send
 from balto.core.asgi.websocket import AsgiUpgrade, HandshakeState, request_target
+from balto.core.config import HttpConfig
 from balto.core.errors import BadRequest, ClientError, PayloadTooLarge, ServerFault
 from balto.core.http.connection import INTERNAL_ERROR_CLOSE, HttpApp, WebSocketHandler
 from balto.core.http.messages import (
@@ -63,7 +63,7 @@ class AsgiAdapter:
     def __init__(
         self,
         app: HttpApp,
-        config: Config,
+        config: HttpConfig,
         *,
         caps: ConnectionCaps | None = None,
         boundary: Boundary | None = None,

@@ -19,7 +19,7 @@ import trio
 import trio_websocket
 
 from balto import __version__
-from balto.config import Config
+from balto.core.config import HttpConfig
 from balto.core.errors import BadRequest, BaltoError, ClientError, PayloadTooLarge
 from balto.core.http.messages import (
     INTERNAL_ERROR,
@@ -70,7 +70,7 @@ class HttpConnection:
         self,
         stream: trio.abc.Stream,
         app: HttpApp,
-        config: Config,
+        config: HttpConfig,
         lifecycle: Lifecycle,
         client: str,
         refusal: Refusal | None = None,
@@ -338,7 +338,7 @@ def _http_date() -> bytes:
 async def serve_connection(
     stream: trio.abc.Stream,
     app: HttpApp,
-    config: Config,
+    config: HttpConfig,
     lifecycle: Lifecycle,
     client: str,
     *,

@@ -15,13 +15,13 @@ from typing import Any
 import trio
 import trio_websocket
 
-from balto.config import Config
 from balto.core.errors import BaltoError, ClientError, RecognizerError, StorageError
 from balto.core.http.upgrade import TRY_AGAIN_LATER, WebSocket, WebSocketUpgrade
 from balto.core.lifecycle import Lifecycle
 from balto.core.metrics import Metrics
 from balto.counter.asr.base import SAMPLE_RATE_HZ, DecodeOptions, Recognizer
 from balto.counter.audio.segmenter import DecodeJob, Segmenter
+from balto.counter.config import CounterConfig
 from balto.counter.detect import Detector, Opportunity, RuleSet
 from balto.counter.store import Balcao, Store
 from balto.counter.ws import protocol
@@ -37,7 +37,7 @@ COMMANDS_SIZE = 16
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CounterServices:
-    config: Config
+    config: CounterConfig
     store: Store
     recognizer: Recognizer
     metrics: Metrics
@@ -292,7 +292,7 @@ def _latest_interims_and_finals(jobs: list[DecodeJob]) -> list[DecodeJob]:
     return kept
 
 
-def _decode_options(rules: RuleSet, balcao: Balcao, config: Config) -> DecodeOptions:
+def _decode_options(rules: RuleSet, balcao: Balcao, config: CounterConfig) -> DecodeOptions:
     return DecodeOptions(
         language=balcao.idioma or config.language, prompt=rules.vocabulary_prompt()
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from balto.config import Config
+from balto.core.config import default_cache_dir
 from balto.partnumber.classify.catalog import Catalog
 from balto.partnumber.classify.embeddings import FloatArray, shared_encoder
 from balto.partnumber.classify.glossary import Glossary
@@ -77,7 +77,7 @@ class Classifier:
         """Build the classifier. Nomenclature embeddings are cached under ``cache_dir``
         (default: ``$XDG_CACHE_HOME/balto/partnumber``)."""
         started = time.perf_counter()
-        cache = cache_dir if cache_dir is not None else Config().cache_dir / "partnumber"
+        cache = cache_dir if cache_dir is not None else default_cache_dir() / "partnumber"
         nom = load_hs()
         if ncm_json is not None:
             attach_ncm(nom, read_ncm_json(ncm_json))

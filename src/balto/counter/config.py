@@ -1,0 +1,115 @@
+"""The counter app's configuration: one frozen object, read from the environment once.
+
+``CounterConfig.from_env`` is the only place that reads the environment for the counter app
+(the shared HTTP limits come with it, in ``http``). Names carry their unit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+from balto.core.config import (
+    ConfigError,
+    HttpConfig,
+    default_cache_dir,
+    environment,
+    fields_from_env,
+    split_overrides,
+)
+
+__all__ = ["ConfigError", "CounterConfig"]
+
+#: Environment variables whose name is not the field's name upper-cased.
+ENV_NAMES = {
+    "model_path": "BALTO_MODEL",
+    "model_size": "BALTO_MODEL_SIZE",
+    "cache_dir": "BALTO_CACHE_DIR",
+    "language": "BALTO_LANGUAGE",
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CounterConfig:
+    http: HttpConfig = dataclasses.field(default_factory=HttpConfig)
+    db_file: Path = Path("./dados/registro.db")
+
+    # Registration
+    admin_token: str | None = None  # when set, POST /cadastro/cliente needs "Bearer <token>"
+    codigo_failures_burst: int = 5  # failed cadastro/balcao attempts per client network...
+    codigo_failure_refill_s: float = 60.0  # ...then one more per this many seconds
+    codigo_failures_global_burst: int = 30  # the same, summed over every client: a guess
+    codigo_failure_global_refill_s: float = 10.0  # spread over many addresses hits this wall
+    cadastro_cliente_burst: int = 10  # POST /cadastro/cliente per client network (open mode)...
+    cadastro_cliente_refill_s: float = 60.0  # ...then one more per this many seconds
+
+    # Counter WebSocket
+    auth_timeout_s: float = 10.0
+    ring_buffer_s: float = 30.0
+    recommendation_cooldown_s: float = 60.0
+    store_transcripts: bool = False
+    ws_send_timeout_s: float = 10.0  # a peer that does not read for this long is dropped
+
+    # Speech recognition
+    model_path: Path | None = None  # BALTO_MODEL: an existing ggml file; None = converted cache
+    model_size: str = "base"
+    cache_dir: Path = dataclasses.field(default_factory=default_cache_dir)
+    asr_workers: int = 1
+    asr_threads_per_worker: int = 2
+    asr_max_pending_per_counter: int = 4  # decode jobs queued per counter; older ones dropped
+    asr_max_lag_s: float = 5.0  # an utterance ending further behind the live stream is skipped
+    language: str = "pt"
+
+    @property
+    def ws_ping_interval_s(self) -> float:
+        """The keepalive ping interval, shared with the HTTP core (``WS_PING_INTERVAL_S``)."""
+        return self.http.ws_ping_interval_s
+
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> CounterConfig:
+        """Read ``env`` (default: the process environment); ``overrides`` (CLI flags) win,
+        ``None`` meaning "not given". An override may name an ``HttpConfig`` field."""
+        env = environment(env)
+        values = fields_from_env(cls, env, ENV_NAMES) | split_overrides(cls, overrides)
+        values["http"] = HttpConfig.from_env(env, **overrides)
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def replace(self, **changes: object) -> CounterConfig:
+        """A copy with ``changes``, which may name fields of this object or of ``http``."""
+        http = dataclasses.replace(self.http, **split_overrides(HttpConfig, changes))
+        own = split_overrides(CounterConfig, changes)
+        unknown = set(changes) - set(own) - {f.name for f in dataclasses.fields(HttpConfig)}
+        if unknown:
+            raise TypeError(f"unknown config fields: {sorted(unknown)}")
+        config = dataclasses.replace(self, http=http, **own)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        self.http.validate()
+        positive = (
+            "codigo_failures_burst",
+            "codigo_failures_global_burst",
+            "cadastro_cliente_burst",
+            "asr_workers",
+            "asr_threads_per_worker",
+            "auth_timeout_s",
+            "ring_buffer_s",
+            "codigo_failure_refill_s",
+            "codigo_failure_global_refill_s",
+            "cadastro_cliente_refill_s",
+            "ws_send_timeout_s",
+            "asr_max_lag_s",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.upper()} deve ser positivo")
+        if self.model_size not in ("base", "small"):
+            raise ConfigError(f"BALTO_MODEL_SIZE deve ser base ou small, não {self.model_size!r}")

@@ -1,0 +1,67 @@
+"""The partnumber service's configuration: one frozen object, read from the environment once.
+
+``PartnumberConfig.from_env`` is the only place that reads the environment for this service:
+the shared HTTP limits (``HOST``, ``PORT``, default port 5000, …), ``BALTO_CACHE_DIR``, and the
+options ``balto partnumber serve`` also takes as flags: ``PARTNUMBER_CATALOG`` (CSV),
+``PARTNUMBER_NCM`` (JSON) and ``PARTNUMBER_CORS_ORIGINS`` (comma-separated; ``*`` for any;
+unset: same origin only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+from balto.core.config import (
+    HttpConfig,
+    default_cache_dir,
+    environment,
+    fields_from_env,
+    split_overrides,
+)
+
+__all__ = ["DEFAULT_PORT", "PartnumberConfig"]
+
+DEFAULT_PORT = 5000
+ENV_NAMES = {
+    "cache_dir": "BALTO_CACHE_DIR",
+    "catalog_csv": "PARTNUMBER_CATALOG",
+    "ncm_json": "PARTNUMBER_NCM",
+    "cors_origins": "PARTNUMBER_CORS_ORIGINS",
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PartnumberConfig:
+    http: HttpConfig = dataclasses.field(default_factory=lambda: HttpConfig(port=DEFAULT_PORT))
+    cache_dir: Path = dataclasses.field(default_factory=default_cache_dir)
+    catalog_csv: Path | None = None
+    ncm_json: Path | None = None
+    cors_origins: str = ""  # comma-separated allowed browser origins; "*" any; "" same origin
+
+    @property
+    def classifier_cache_dir(self) -> Path:
+        return self.cache_dir / "partnumber"
+
+    @property
+    def allowed_origins(self) -> list[str] | str | None:
+        """``None``: same origin only; ``"*"``: any; else the list."""
+        origins = [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        if not origins:
+            return None
+        return "*" if origins == ["*"] else origins
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, **overrides: object
+    ) -> PartnumberConfig:
+        """Read ``env`` (default: the process environment); ``overrides`` (CLI flags) win,
+        ``None`` meaning "not given". An override may name an ``HttpConfig`` field."""
+        env = environment(env)
+        values = fields_from_env(cls, env, ENV_NAMES) | split_overrides(cls, overrides)
+        http_overrides = dict(overrides)
+        if not env.get("PORT") and overrides.get("port") is None:
+            http_overrides["port"] = DEFAULT_PORT
+        values["http"] = HttpConfig.from_env(env, **http_overrides)
+        return cls(**values)
