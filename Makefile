@@ -6,12 +6,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test setup system-deps container-deps model lint typecheck pytest container-test bench clean
+.PHONY: serve test setup system-deps container-deps model lint typecheck contracts pytest container-test bench clean
 
 serve: $(STAMP) model
 	$(BIN)/balto serve
 
-test: system-deps $(STAMP) model lint typecheck pytest container-test
+test: system-deps $(STAMP) model lint typecheck contracts pytest container-test
 
 setup: system-deps $(STAMP) model
 
@@ -46,6 +46,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The architecture contracts in pyproject.toml: the core imports no app, the apps do not import
+# each other, the sans-IO rooms import no Trio and no I/O. A broken contract fails the build.
+contracts: $(STAMP)
+	$(BIN)/lint-imports
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-SAMPLE_RATE_HZ = 16_000
+from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 
-Audio = npt.NDArray[np.float32]
 _F64 = npt.NDArray[np.float64]
 
 

@@ -12,14 +12,10 @@ import subprocess
 import wave
 
 import numpy as np
-import numpy.typing as npt
 import soxr
 
 from balto.core.errors import BaltoError
-
-SAMPLE_RATE_HZ = 16_000
-
-Audio = npt.NDArray[np.float32]
+from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 
 
 class SynthesisError(BaltoError):

@@ -11,12 +11,10 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import numpy.typing as npt
 
 from balto.counter.audio.segmenter import Segmenter
+from balto.counter.audio.types import Audio
 from balto.counter.audio.vad import SAMPLE_RATE_HZ
-
-Audio = npt.NDArray[np.float32]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

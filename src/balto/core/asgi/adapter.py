@@ -27,19 +27,21 @@ import trio
 from balto.core.asgi.types import Receive, Scope, Send
 from balto.core.asgi.websocket import AsgiUpgrade, HandshakeState, request_target
 from balto.core.config import HttpConfig
-from balto.core.errors import BadRequest, ClientError, PayloadTooLarge, ServerFault
+from balto.core.errors import BadRequest, ClientError, ServerFault
 from balto.core.http.connection import INTERNAL_ERROR_CLOSE, HttpApp, WebSocketHandler
 from balto.core.http.messages import (
     INTERNAL_ERROR,
+    BodyLimit,
     Request,
     Response,
     error_response,
     json_response,
+    refusal_response,
 )
 from balto.core.http.router import guarded_answer
 from balto.core.http.upgrade import close_try_again_later
 from balto.core.isolation import Boundary
-from balto.core.limits import ConnectionCaps, Refusal
+from balto.core.limits import ConnectionCaps
 
 __all__ = ["AsgiAdapter", "UnsupportedScope", "send_response"]
 
@@ -105,7 +107,7 @@ class AsgiAdapter:
         client = _client(scope)
         refusal = self.caps.open(client)
         if refusal is not None:
-            await send_response(send, _refused(refusal))
+            await send_response(send, refusal_response(refusal.reason))
             return
         try:
             response = await self._answer(scope, receive, client)
@@ -149,12 +151,8 @@ class AsgiAdapter:
         return await guarded_answer(self.app.handle_http, request, self.boundary, "http_request")
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        cap = self.config.max_body_bytes
-        length = _content_length(scope)
-        if length is not None and length > cap:
-            raise PayloadTooLarge(f"Corpo maior que o limite de {cap} bytes")
+        limit = BodyLimit(self.config.max_body_bytes, _content_length(scope))
         chunks: list[bytes] = []
-        size = 0
         while True:
             event = await receive()
             kind = event.get("type")
@@ -163,9 +161,7 @@ class AsgiAdapter:
             if kind != "http.request":
                 continue
             chunk = bytes(event.get("body") or b"")
-            size += len(chunk)
-            if size > cap:
-                raise PayloadTooLarge(f"Corpo maior que o limite de {cap} bytes")
+            limit.add(len(chunk))
             chunks.append(chunk)
             if not event.get("more_body", False):
                 return b"".join(chunks)
@@ -266,10 +262,6 @@ async def _trivial_lifespan(receive: Receive, send: Send) -> None:
         elif kind == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def _refused(refusal: Refusal) -> Response:
-    return json_response(503, {"error": refusal.reason}, headers=(("Retry-After", "5"),))
 
 
 def _client(scope: Scope) -> str:

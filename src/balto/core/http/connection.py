@@ -23,10 +23,12 @@ from balto.core.config import HttpConfig
 from balto.core.errors import BadRequest, BaltoError, ClientError, PayloadTooLarge
 from balto.core.http.messages import (
     INTERNAL_ERROR,
+    BodyLimit,
     Request,
     Response,
     error_response,
     json_response,
+    refusal_response,
 )
 from balto.core.http.router import guarded_answer
 from balto.core.http.upgrade import (
@@ -173,14 +175,10 @@ class HttpConnection:
                     break
 
     async def _read_body(self, request: h11.Request) -> bytes:
-        cap = self._config.max_body_bytes
-        length = _content_length(request)
-        if length is not None and length > cap:
-            raise PayloadTooLarge(f"Corpo maior que o limite de {cap} bytes")
+        limit = BodyLimit(self._config.max_body_bytes, _content_length(request))
         if self._conn.they_are_waiting_for_100_continue:
             await self._send(h11.InformationalResponse(status_code=100, headers=[]))
         chunks: list[bytes] = []
-        size = 0
         while True:
             event = await self._next_event()
             if isinstance(event, h11.EndOfMessage):
@@ -188,9 +186,7 @@ class HttpConnection:
             if isinstance(event, h11.ConnectionClosed):
                 raise _Closed
             assert isinstance(event, h11.Data)
-            size += len(event.data)
-            if size > cap:
-                raise PayloadTooLarge(f"Corpo maior que o limite de {cap} bytes")
+            limit.add(len(event.data))
             chunks.append(bytes(event.data))
 
     async def _refuse(self, event: h11.Request, request: Request, refusal: Refusal) -> None:
@@ -198,8 +194,7 @@ class HttpConnection:
         if _is_upgrade(request):
             await self._upgrade(event, request, partial(close_try_again_later, refusal=refusal))
             return
-        response = json_response(503, {"error": refusal.reason}, headers=(("Retry-After", "5"),))
-        await self._send_response(response, close=True)
+        await self._send_response(refusal_response(refusal.reason), close=True)
 
     async def _upgrade(
         self, event: h11.Request, request: Request, handler: WebSocketHandler | None = None

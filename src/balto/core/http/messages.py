@@ -13,6 +13,7 @@ from balto.core.errors import (
     BaltoError,
     ClientError,
     MethodNotAllowed,
+    PayloadTooLarge,
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
@@ -59,6 +60,25 @@ class Request:
         return decode_json_object(self.body)
 
 
+class BodyLimit:
+    """The body cap, for both HTTP shells: a declared length over it is refused before any byte
+    is read (413 early), and so is the first chunk that crosses it (chunked or lying peers)."""
+
+    def __init__(self, cap_bytes: int, declared_length: int | None = None) -> None:
+        self.cap_bytes = cap_bytes
+        self.size = 0
+        if declared_length is not None and declared_length > cap_bytes:
+            raise self._too_large()
+
+    def add(self, chunk_bytes: int) -> None:
+        self.size += chunk_bytes
+        if self.size > self.cap_bytes:
+            raise self._too_large()
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"Corpo maior que o limite de {self.cap_bytes} bytes")
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Response:
     status: int
@@ -72,6 +92,16 @@ def json_response(
 ) -> Response:
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     return Response(status=status, body=body, headers=headers)
+
+
+REFUSAL_RETRY_AFTER_S = 5
+
+
+def refusal_response(reason: str) -> Response:
+    """Over the connection caps: 503 with the reason and ``Retry-After``."""
+    return json_response(
+        503, {"error": reason}, headers=(("Retry-After", str(REFUSAL_RETRY_AFTER_S)),)
+    )
 
 
 def error_response(error: BaltoError) -> Response:

@@ -6,11 +6,7 @@ import dataclasses
 from collections.abc import Hashable
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
-
-Audio = npt.NDArray[np.float32]
-SAMPLE_RATE_HZ = 16_000
+from balto.counter.audio.types import Audio
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -15,8 +15,9 @@ import trio
 
 from balto.core.errors import RecognizerError
 from balto.core.metrics import Metrics
-from balto.counter.asr.base import SAMPLE_RATE_HZ, Audio, DecodeOptions, Transcriber
+from balto.counter.asr.base import DecodeOptions, Transcriber
 from balto.counter.asr.fair import FairQueue, Job
+from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,12 @@ import numpy.typing as npt
 from balto.core.errors import RecognizerError
 from balto.counter.asr.base import DecodeOptions
 from balto.counter.asr.hallucinations import HallucinationFilter, clean_transcript, default_filter
+from balto.counter.audio.types import SAMPLE_RATE_HZ
 
 __all__ = ["DecodeOptions", "WhisperTranscriber", "audio_ctx_for", "token_cap_for"]
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE_HZ = 16_000
 FULL_AUDIO_CTX = 1500  # encoder positions in Whisper's 30 s window
 SAMPLES_PER_CTX = SAMPLE_RATE_HZ * 30 // FULL_AUDIO_CTX  # 320 samples = 20 ms per position
 AUDIO_CTX_MARGIN = 64  # positions (~1.3 s) past the audio: the model expects trailing padding

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 import soxr
 
 from balto.core.errors import BadRequest
+from balto.counter.audio.types import Audio
 
 TARGET_RATE_HZ = 16_000
 MIN_RATE_HZ = 8_000
 MAX_RATE_HZ = 48_000
 
-Audio = npt.NDArray[np.float32]
 
 _EMPTY: Audio = np.zeros(0, dtype=np.float32)
 

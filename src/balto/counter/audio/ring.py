@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-Audio = npt.NDArray[np.float32]
+from balto.counter.audio.types import Audio
 
 
 class AudioRing:

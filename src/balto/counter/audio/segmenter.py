@@ -22,9 +22,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from balto.counter.audio.vad import SAMPLE_RATE_HZ, Vad, make_vad
-
-Audio = npt.NDArray[np.float32]
+from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
+from balto.counter.audio.vad import Vad, make_vad
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

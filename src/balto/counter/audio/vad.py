@@ -16,12 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from balto.core.errors import ServerFault
+from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 
-SAMPLE_RATE_HZ = 16_000
 FRAME_MS = 20
 FRAME_SAMPLES = SAMPLE_RATE_HZ * FRAME_MS // 1000
 
-Audio = npt.NDArray[np.float32]
 _F64 = npt.NDArray[np.float64]
 
 VadKind = Literal["spectral", "webrtc"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import trio
 
-from balto.counter.asr.base import SAMPLE_RATE_HZ, Audio
 from balto.counter.audio.ring import AudioRing
+from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 
 
 class AudioIntake:

@@ -19,8 +19,9 @@ from balto.core.errors import BaltoError, ClientError, RecognizerError, StorageE
 from balto.core.http.upgrade import TRY_AGAIN_LATER, WebSocket, WebSocketUpgrade
 from balto.core.lifecycle import Lifecycle
 from balto.core.metrics import Metrics
-from balto.counter.asr.base import SAMPLE_RATE_HZ, DecodeOptions, Recognizer
+from balto.counter.asr.base import DecodeOptions, Recognizer
 from balto.counter.audio.segmenter import DecodeJob, Segmenter
+from balto.counter.audio.types import SAMPLE_RATE_HZ
 from balto.counter.config import CounterConfig
 from balto.counter.detect import Detector, Opportunity, RuleSet
 from balto.counter.store import Balcao, Store

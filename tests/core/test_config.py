@@ -1,0 +1,66 @@
+"""Config per app: parsed from the type hints, environment read once, overrides routed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from balto.core.config import ConfigError, HttpConfig
+from balto.counter.config import CounterConfig
+from balto.partnumber.config import PartnumberConfig
+
+
+def test_fields_are_parsed_from_their_type_hints() -> None:
+    config = CounterConfig.from_env(
+        {
+            "PORT": "9000",
+            "REQUEST_TIMEOUT_S": "2.5",
+            "STORE_TRANSCRIPTS": "sim",
+            "DB_FILE": "~/x.db",
+            "BALTO_MODEL": "/m/ggml.bin",
+            "ADMIN_TOKEN": "t",
+            "ASR_WORKERS": "2",
+        }
+    )
+    assert config.http.port == 9000 and config.http.request_timeout_s == 2.5
+    assert config.store_transcripts is True and config.asr_workers == 2
+    assert config.db_file == Path("~/x.db").expanduser()
+    assert config.model_path == Path("/m/ggml.bin") and config.admin_token == "t"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PORT", "oito"), ("STORE_TRANSCRIPTS", "talvez"), ("PORT", "70000"), ("ASR_WORKERS", "0")],
+)
+def test_bad_values_are_one_clear_error(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        CounterConfig.from_env({name: value})
+
+
+def test_flags_win_over_the_environment_and_none_means_not_given() -> None:
+    config = CounterConfig.from_env({"PORT": "9000", "HOST": "::"}, port=7000, host=None)
+    assert (config.http.host, config.http.port) == ("::", 7000)
+
+
+def test_replace_routes_http_fields_and_refuses_unknown_ones() -> None:
+    config = CounterConfig().replace(max_connections=7, auth_timeout_s=3.0)
+    assert config.http.max_connections == 7 and config.auth_timeout_s == 3.0
+    with pytest.raises(TypeError, match="nada"):
+        CounterConfig().replace(nada=1)
+
+
+def test_partnumber_defaults_to_port_5000_unless_port_is_set() -> None:
+    assert PartnumberConfig.from_env({}).http.port == 5000
+    assert PartnumberConfig.from_env({"PORT": "8000"}).http.port == 8000
+    assert PartnumberConfig.from_env({}, port=0).http.port == 0
+    config = PartnumberConfig.from_env({"PARTNUMBER_CATALOG": "/c.csv", "BALTO_CACHE_DIR": "/k"})
+    assert config.catalog_csv == Path("/c.csv")
+    assert config.classifier_cache_dir == Path("/k/partnumber")
+
+
+def test_http_config_is_shared_and_validated() -> None:
+    assert HttpConfig.from_env({"WS_PING_INTERVAL_S": "5"}).ws_ping_interval_s == 5.0
+    assert CounterConfig.from_env({"WS_PING_INTERVAL_S": "5"}).ws_ping_interval_s == 5.0
+    with pytest.raises(ConfigError, match="MAX_BODY_BYTES"):
+        HttpConfig.from_env({"MAX_BODY_BYTES": "-1"})
