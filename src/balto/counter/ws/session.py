@@ -3,21 +3,21 @@
 After auth, each socket gets its own nursery with: the receiver (messages → ring buffer or
 command channel), recognition (segment → whisper pool → opportunity detector → interaction),
 commands (feedback → database), one sender, and a watcher that closes with 1001 on shutdown.
+What to say and when to close is decided by :mod:`protocol`; the shell sends
+:func:`events.encode`'s text.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-from typing import Any
 
 import trio
 import trio_websocket
 
 from balto.config import Config
-from balto.core.errors import BaltoError, ClientError, RecognizerError, StorageError
-from balto.core.http.upgrade import TRY_AGAIN_LATER, WebSocket, WebSocketUpgrade
+from balto.core.errors import BaltoError, RecognizerError, StorageError
+from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.lifecycle import Lifecycle
 from balto.core.metrics import Metrics
 from balto.counter.asr.base import SAMPLE_RATE_HZ, DecodeOptions, Recognizer
@@ -25,6 +25,7 @@ from balto.counter.audio.segmenter import DecodeJob, Segmenter
 from balto.counter.detect import Detector, Opportunity, RuleSet
 from balto.counter.store import Balcao, Store
 from balto.counter.ws import protocol
+from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Recommendation, encode
 from balto.counter.ws.intake import AudioIntake
 from balto.counter.ws.rules import RulesCache
 
@@ -87,7 +88,7 @@ async def _authenticate(
     elif services.lifecycle.stopping.is_set():
         # Not yet a session, but a peer all the same: it learns why at once (1001), instead of
         # holding the shutdown up to its grace limit.
-        await ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
+        await _close(ws, proto.going_away())
         return None
     else:
         action = proto.auth_timed_out()
@@ -97,18 +98,20 @@ async def _authenticate(
         except StorageError as exc:
             log.error("authentication not checked: %s", exc.message)
             services.metrics.storage_failures.inc()
-            await ws.aclose(code=TRY_AGAIN_LATER, reason="Banco de dados indisponível")
+            await _close(ws, proto.auth_unavailable())
             return None
         if balcao is not None:
-            await ws.send_message(
-                json.dumps(proto.authenticated().message | {"balcao": balcao.nome_balcao})
-            )
+            await ws.send_message(encode(proto.authenticated(balcao.nome_balcao)))
             return balcao
         action = proto.auth_failed()
     assert isinstance(action, protocol.Close)
-    services.metrics.auth_failures.labels(action.reason.split(":")[0][:40]).inc()
-    await ws.aclose(code=action.code, reason=action.reason)
+    services.metrics.auth_failures.labels(action.cause.label).inc()
+    await _close(ws, action)
     return None
+
+
+async def _close(ws: WebSocket, close: protocol.Close) -> None:
+    await ws.aclose(code=close.code, reason=close.reason)
 
 
 class CounterSession:
@@ -125,7 +128,7 @@ class CounterSession:
         self.services = services
         config = services.config
         self.intake = AudioIntake(int(config.ring_buffer_s * SAMPLE_RATE_HZ))
-        self.outbox_tx, self.outbox_rx = trio.open_memory_channel[dict[str, Any]](OUTBOX_SIZE)
+        self.outbox_tx, self.outbox_rx = trio.open_memory_channel[OutgoingEvent](OUTBOX_SIZE)
         self.commands_tx, self.commands_rx = trio.open_memory_channel[protocol.Feedback](
             COMMANDS_SIZE
         )
@@ -147,6 +150,8 @@ class CounterSession:
         try:
             while True:
                 message = await self.ws.get_message()
+                if self.proto.phase is protocol.Phase.CLOSED:
+                    break  # we are closing (server shutdown): what follows is not read
                 if isinstance(message, str):
                     action = self.proto.receive_text(message)
                 else:
@@ -159,14 +164,12 @@ class CounterSession:
                 elif isinstance(action, protocol.Feedback):
                     await self.commands_tx.send(action)
                 elif isinstance(action, protocol.Reply):
-                    await self.outbox_tx.send(action.message)
+                    await self.outbox_tx.send(action.event)
                 elif isinstance(action, protocol.Close):
-                    await self.ws.aclose(code=action.code, reason=action.reason)
+                    await _close(self.ws, action)
                     break
         except trio_websocket.ConnectionClosed:
             pass
-        except ClientError as exc:  # e.g. PCM the decoder refuses
-            await self.ws.aclose(code=protocol.POLICY_VIOLATION, reason=exc.message[:120])
         session_scope.cancel()
 
     async def _recognize(self) -> None:
@@ -215,12 +218,12 @@ class CounterSession:
             return
         services.metrics.recommendations.labels(opportunity.categoria).inc()
         await self.outbox_tx.send(
-            protocol.recommendation(
-                interacao_id,
-                opportunity.mensagem,
-                produto=opportunity.produto,
-                categoria=opportunity.categoria,
-                gatilho=opportunity.gatilho,
+            Recommendation(
+                interaction_id=interacao_id,
+                message=opportunity.mensagem,
+                product=opportunity.produto,
+                category=opportunity.categoria,
+                trigger=opportunity.gatilho,
             )
         )
 
@@ -231,25 +234,23 @@ class CounterSession:
                 await services.store.run(
                     services.store.database.record_feedback,
                     self.balcao.id,
-                    feedback.id_interacao,
-                    feedback.resultado,
+                    feedback.interaction_id,
+                    feedback.result,
                 )
             except BaltoError as exc:
                 if isinstance(exc, StorageError):
                     services.metrics.storage_failures.inc()
-                await self.outbox_tx.send(protocol.error(exc.message))
+                await self.outbox_tx.send(ErrorMessage(exc.message))
                 continue
-            services.metrics.feedback.labels(feedback.resultado).inc()
-            await self.outbox_tx.send(
-                protocol.feedback_ok(feedback.id_interacao, feedback.resultado)
-            )
+            services.metrics.feedback.labels(feedback.result).inc()
+            await self.outbox_tx.send(FeedbackOk(feedback.interaction_id, feedback.result))
 
     async def _send(self, session_scope: trio.CancelScope) -> None:
         """The one writer. A peer that stops reading is dropped after ``ws_send_timeout_s``."""
         try:
-            async for message in self.outbox_rx:
+            async for event in self.outbox_rx:
                 with trio.move_on_after(self.services.config.ws_send_timeout_s) as sending:
-                    await self.ws.send_message(json.dumps(message, ensure_ascii=False))
+                    await self.ws.send_message(encode(event))
                 if sending.cancelled_caught:
                     log.warning("balcao %s stopped reading: session dropped", self.balcao.id)
                     break
@@ -276,10 +277,13 @@ class CounterSession:
 
     async def _close_on_shutdown(self) -> None:
         await self.services.lifecycle.stopping.wait()
+        if self.proto.phase is protocol.Phase.CLOSED:
+            return  # the receiver is closing the socket already
+        close = self.proto.going_away()
         # Shielded: the receiver sees the close at once and cancels the session, which must not
         # cut our closing handshake short (the peer would see 1006 instead of 1001).
         with trio.CancelScope(shield=True), trio.move_on_after(2):
-            await self.ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
+            await _close(self.ws, close)
 
 
 def _latest_interims_and_finals(jobs: list[DecodeJob]) -> list[DecodeJob]:
