@@ -3,8 +3,8 @@
 After auth, each socket gets its own nursery with: the receiver (messages → ring buffer or
 command channel), recognition (segment → whisper pool → opportunity detector → interaction),
 commands (feedback → database), one sender, and a watcher that closes with 1001 on shutdown.
-What to say and when to close is decided by :mod:`protocol`; the shell sends
-:func:`events.encode`'s text.
+What to say and when to close is decided by :mod:`protocol`, which jobs to decode by
+:mod:`scheduler`; this module only awaits, sends :func:`events.encode`'s text, and counts.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from balto.counter.ws import protocol
 from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Recommendation, encode
 from balto.counter.ws.intake import AudioIntake
 from balto.counter.ws.rules import RulesCache
+from balto.counter.ws.scheduler import Decode, RecognitionScheduler
 
 log = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 64
-INTERIM_MAX_LAG_S = 1.0
 COMMANDS_SIZE = 16
 
 
@@ -174,18 +174,15 @@ class CounterSession:
 
     async def _recognize(self) -> None:
         segmenter = Segmenter()
-        max_lag_s = self.services.config.asr_max_lag_s
+        scheduler = RecognitionScheduler(final_max_lag_s=self.services.config.asr_max_lag_s)
         while True:
             jobs = segmenter.push(await self.intake.take())
-            for job in _latest_interims_and_finals(jobs):
-                # How far behind the live stream this job's end is: a recommendation for talk
-                # that long gone is useless, so stale work is skipped (and counted), not queued.
-                lag_s = segmenter.position_s - job.end_s + self.intake.backlog_s
-                if lag_s > (max_lag_s if job.final else INTERIM_MAX_LAG_S):
-                    if job.final:
-                        self.services.metrics.audio_dropped_seconds.inc(job.duration_s)
-                    continue
-                await self._decode(job)
+            scheduler.push(jobs, segmenter.position_s)
+            while (step := scheduler.next_step(self.intake.backlog_s)) is not None:
+                if isinstance(step, Decode):
+                    await self._decode(step.job)
+                elif step.dropped_s:
+                    self.services.metrics.audio_dropped_seconds.inc(step.dropped_s)
 
     async def _decode(self, job: DecodeJob) -> None:
         try:
@@ -284,16 +281,6 @@ class CounterSession:
         # cut our closing handshake short (the peer would see 1006 instead of 1001).
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await _close(self.ws, close)
-
-
-def _latest_interims_and_finals(jobs: list[DecodeJob]) -> list[DecodeJob]:
-    """Every final job, and an interim job only if nothing newer of its utterance follows."""
-    kept = []
-    for index, job in enumerate(jobs):
-        newer = jobs[index + 1 :]
-        if job.final or not any(j.utterance_id == job.utterance_id for j in newer):
-            kept.append(job)
-    return kept
 
 
 def _decode_options(rules: RuleSet, balcao: Balcao, config: Config) -> DecodeOptions:
