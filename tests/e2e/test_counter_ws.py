@@ -15,7 +15,7 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 
 from tests.conftest import start_server
 from tests.e2e.test_http import register
-from tests.helpers import ScriptedTranscriber, feedback
+from tests.helpers import ScriptedTranscriber, feedback, http
 
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng missing")
 
@@ -48,6 +48,18 @@ async def test_wrong_key_closes_1008(server):
         )
         closed = await closed_with(ws)
         assert closed.reason.code == 1008 and "api_key" in closed.reason.reason
+
+
+async def test_auth_failures_are_labelled_by_close_reason_name(server):
+    async with open_websocket_url(server.ws_url) as ws:
+        await ws.send_message(json.dumps({"comando": "auth", "api_key": "k", "x": 1}))
+        await closed_with(ws)
+    async with open_websocket_url(server.ws_url) as ws:
+        await ws.send_message(b"\x00\x01")
+        await closed_with(ws)
+    text = (await http(server.port, "GET", "/metrics")).body.decode()
+    assert 'balto_auth_failures_total{reason="unknown_fields"} 1.0' in text
+    assert 'balto_auth_failures_total{reason="audio_before_auth"} 1.0' in text
 
 
 async def test_audio_before_auth_closes_1008(server):

@@ -44,7 +44,7 @@ def test_active_session_never_crashes(text, audio):
     assert isinstance(
         proto.receive_text('{"comando": "auth", "api_key": "k"}'), protocol.Authenticate
     )
-    proto.authenticated()
+    proto.authenticated("Loja")
     assert isinstance(proto.receive_text(text), protocol.Reply | protocol.Feedback)
     assert isinstance(proto.receive_binary(audio), protocol.Audio)
 

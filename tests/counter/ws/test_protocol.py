@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from balto.counter.ws import events as e
 from balto.counter.ws import protocol as p
 
 
@@ -12,8 +13,7 @@ def authed(rate: int = 16000) -> p.CounterProtocol:
         json.dumps({"comando": "auth", "api_key": "k", "sample_rate": rate})
     )
     assert isinstance(action, p.Authenticate)
-    reply = proto.authenticated()
-    assert reply.message["comando"] == "auth_ok"
+    assert proto.authenticated("Loja 01") == e.AuthOk(rate, "Loja 01")
     return proto
 
 
@@ -70,7 +70,7 @@ def test_first_message_that_is_not_acceptable_json_closes_1007(first):
 def test_bad_feedback_after_auth_is_an_erro_reply(text):
     proto = authed()
     action = proto.receive_text(text)
-    assert isinstance(action, p.Reply) and action.message["comando"] == "erro"
+    assert isinstance(action, p.Reply) and isinstance(action.event, e.ErrorMessage)
     assert proto.phase is p.Phase.ACTIVE
 
 
@@ -80,7 +80,9 @@ def test_audio_before_auth_closes_1008():
 
 
 def test_wrong_key_and_timeout_close_1008():
-    assert p.CounterProtocol().auth_failed().code == 1008
+    proto = p.CounterProtocol()
+    proto.receive_text('{"comando": "auth", "api_key": "k"}')
+    assert proto.auth_failed().code == 1008
     assert "Tempo" in p.CounterProtocol().auth_timed_out().reason
 
 
@@ -122,8 +124,8 @@ def test_declared_rate_is_resampled_to_16k():
 def test_bad_text_after_auth_is_an_error_reply_and_session_stays(text, fragment):
     proto = authed()
     action = proto.receive_text(text)
-    assert isinstance(action, p.Reply)
-    assert action.message["comando"] == "erro" and fragment in action.message["mensagem"]
+    assert isinstance(action, p.Reply) and isinstance(action.event, e.ErrorMessage)
+    assert fragment in action.event.message
     assert proto.phase is p.Phase.ACTIVE
 
 
@@ -133,14 +135,3 @@ def test_feedback_parsed():
         json.dumps({"comando": "feedback", "id_interacao": " abc ", "resultado": "venda_perdida"})
     )
     assert action == p.Feedback("abc", "venda_perdida")
-
-
-def test_messages_use_seed_field_names():
-    msg = p.recommendation(
-        "i", "Sugerir Dorflex", produto="Dorflex", categoria="dor", gatilho="dor costas"
-    )
-    assert (
-        msg["comando"] == "recomendar"
-        and msg["mensagem"] == "Sugerir Dorflex"
-        and msg["id_interacao"] == "i"
-    )

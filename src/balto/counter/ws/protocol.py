@@ -3,39 +3,83 @@
 The shell feeds every WebSocket message in and carries out the action that comes back:
 
 - before auth, the first message must be ``{"comando": "auth", "api_key": ...}``; text that
-  is not JSON we accept (:mod:`balto.core.json_input`) → ``Close(1007, reason)``, anything else →
-  ``Close(1008, reason)``; a valid one → ``Authenticate`` (the shell looks the
-  key up, then calls ``authenticated`` or ``auth_failed``);
+  is not JSON we accept (:mod:`balto.core.json_input`) → ``Close`` with 1007, anything else →
+  ``Close`` with 1008; a valid one → ``Authenticate`` (the shell looks the key up, then calls
+  ``authenticated``, ``auth_failed`` or ``auth_unavailable``);
 - after auth, binary frames → ``Audio`` (PCM reassembled and resampled to 16 kHz), a
-  ``feedback`` → ``Feedback``; any bad text → ``Reply`` with an ``erro`` and the socket stays.
+  ``feedback`` → ``Feedback``; any bad text → ``Reply`` with an ``ErrorMessage`` and the
+  socket stays.
+
+Every phase change goes through :data:`TRANSITIONS`, one ``(phase, trigger) → phase`` table as
+in h11's ``_state.py``. A call the current phase does not allow raises
+:class:`LocalProtocolError`: a bug in the shell, never the peer's fault.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
+from balto.core.errors import BaltoError, ClientError
 from balto.core.json_input import InvalidJson, JsonLimits, decode_json, decode_json_object
 from balto.counter.audio.pcm import PcmDecoder
+from balto.counter.ws.events import AuthOk, CloseReason, ErrorMessage, OutgoingEvent
 
-INVALID_DATA = 1007
-POLICY_VIOLATION = 1008
-GOING_AWAY = 1001
-RESULTADOS = ("venda_realizada", "venda_perdida")
+RESULTS = ("venda_realizada", "venda_perdida")
 AUTH_FIELDS = {"comando", "api_key", "sample_rate"}
-MAX_ID_INTERACAO = 100
+MAX_INTERACTION_ID = 100
+MAX_AUDIO_DETAIL = 120
 #: Commands are small; audio travels in binary frames.
 COMMAND_LIMITS = JsonLimits(max_bytes=16 * 1024, max_depth=8)
 
 
+class LocalProtocolError(BaltoError):
+    """This side called the protocol in a phase that forbids the call (a shell bug).
+
+    Distinct from the peer's errors (:class:`balto.core.errors.ClientError`): those come back
+    as ``Close`` or ``Reply`` actions and never raise.
+    """
+
+
 class Phase(enum.Enum):
     AWAITING_AUTH = "awaiting_auth"
+    AUTHENTICATING = "authenticating"  # the shell is looking the key up
     ACTIVE = "active"
     CLOSED = "closed"
+
+
+class Trigger(enum.Enum):
+    """What moves a session: a call of the shell, or what the peer's message turned out to be."""
+
+    AUTH_REQUEST = "auth_request"  # a valid auth command
+    KEY_ACCEPTED = "key_accepted"  # authenticated()
+    KEY_REFUSED = "key_refused"  # auth_failed()
+    STORE_UNAVAILABLE = "store_unavailable"  # auth_unavailable()
+    AUTH_TIMEOUT = "auth_timeout"  # auth_timed_out()
+    TEXT = "text"  # a text message of the active session
+    AUDIO = "audio"  # a binary message of the active session
+    PEER_VIOLATION = "peer_violation"  # the peer broke the protocol: we close
+    SHUTDOWN = "shutdown"  # going_away()
+
+
+TRANSITIONS: Final[Mapping[tuple[Phase, Trigger], Phase]] = {
+    (Phase.AWAITING_AUTH, Trigger.AUTH_REQUEST): Phase.AUTHENTICATING,
+    (Phase.AWAITING_AUTH, Trigger.PEER_VIOLATION): Phase.CLOSED,
+    (Phase.AWAITING_AUTH, Trigger.AUTH_TIMEOUT): Phase.CLOSED,
+    (Phase.AWAITING_AUTH, Trigger.SHUTDOWN): Phase.CLOSED,
+    (Phase.AUTHENTICATING, Trigger.KEY_ACCEPTED): Phase.ACTIVE,
+    (Phase.AUTHENTICATING, Trigger.KEY_REFUSED): Phase.CLOSED,
+    (Phase.AUTHENTICATING, Trigger.STORE_UNAVAILABLE): Phase.CLOSED,
+    (Phase.ACTIVE, Trigger.TEXT): Phase.ACTIVE,
+    (Phase.ACTIVE, Trigger.AUDIO): Phase.ACTIVE,
+    (Phase.ACTIVE, Trigger.PEER_VIOLATION): Phase.CLOSED,  # PCM the decoder refuses
+    (Phase.ACTIVE, Trigger.SHUTDOWN): Phase.CLOSED,
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,8 +90,8 @@ class Authenticate:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Feedback:
-    id_interacao: str
-    resultado: str
+    interaction_id: str
+    result: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,121 +102,136 @@ class Audio:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Reply:
-    message: dict[str, Any]
+    event: OutgoingEvent
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Close:
-    code: int
-    reason: str
+    cause: CloseReason
+    detail: str = ""
+
+    @property
+    def code(self) -> int:
+        return self.cause.code
+
+    @property
+    def reason(self) -> str:
+        """The close frame's reason: the cause's text, then the detail if any."""
+        return f"{self.cause.text}: {self.detail}" if self.detail else self.cause.text
 
 
 Action = Authenticate | Feedback | Audio | Reply | Close
-
-
-def error(mensagem: str) -> dict[str, Any]:
-    return {"comando": "erro", "mensagem": mensagem}
-
-
-def recommendation(
-    id_interacao: str, mensagem: str, *, produto: str, categoria: str, gatilho: str
-) -> dict[str, Any]:
-    return {
-        "comando": "recomendar",
-        "mensagem": mensagem,
-        "id_interacao": id_interacao,
-        "produto": produto,
-        "categoria": categoria,
-        "gatilho": gatilho,
-    }
-
-
-def feedback_ok(id_interacao: str, resultado: str) -> dict[str, Any]:
-    return {"comando": "feedback_ok", "id_interacao": id_interacao, "resultado": resultado}
 
 
 class CounterProtocol:
     def __init__(self) -> None:
         self.phase = Phase.AWAITING_AUTH
         self._decoder: PcmDecoder | None = None
-        self._pending_rate = 16_000
+        self._sample_rate_hz = 16_000
 
     # -- input ----------------------------------------------------------------------------
 
     def receive_text(self, text: str) -> Action:
         if self.phase is Phase.AWAITING_AUTH:
-            return self._auth(text)
-        if self.phase is Phase.CLOSED:
-            return Close(POLICY_VIOLATION, "Sessão encerrada")
-        try:
-            message = decode_json_object(text, COMMAND_LIMITS)
-        except InvalidJson as exc:
-            return Reply(error(exc.message))
-        comando = message.get("comando")
-        if comando == "feedback":
-            return self._feedback(message)
-        if comando == "auth":
-            return Reply(error("Sessão já autenticada"))
-        if not isinstance(comando, str):
-            return Reply(error("Campo 'comando' ausente ou inválido"))
-        return Reply(error(f"Comando desconhecido: {comando}"))
+            return self._first_message(text)
+        self._process(Trigger.TEXT)
+        return self._command(text)
 
-    def receive_binary(self, data: bytes) -> Action:
+    def receive_binary(self, data: bytes) -> Audio | Close:
         if self.phase is Phase.AWAITING_AUTH:
-            return self._close(POLICY_VIOLATION, "Autentique-se antes de enviar áudio")
-        if self.phase is Phase.CLOSED or self._decoder is None:
-            return Close(POLICY_VIOLATION, "Sessão encerrada")
-        return Audio(self._decoder.feed(data), len(data))
+            return self._close(Trigger.PEER_VIOLATION, CloseReason.AUDIO_BEFORE_AUTH)
+        self._process(Trigger.AUDIO)
+        assert self._decoder is not None  # made on entering ACTIVE
+        try:
+            samples = self._decoder.feed(data)
+        except ClientError as exc:
+            detail = exc.message[:MAX_AUDIO_DETAIL]
+            return self._close(Trigger.PEER_VIOLATION, CloseReason.BAD_AUDIO, detail)
+        return Audio(samples, len(data))
 
-    def authenticated(self) -> Reply:
-        self.phase = Phase.ACTIVE
-        self._decoder = PcmDecoder(self._pending_rate)
-        return Reply({"comando": "auth_ok", "sample_rate": self._pending_rate})
+    # -- the shell's verdicts -------------------------------------------------------------
+
+    def authenticated(self, counter_name: str) -> AuthOk:
+        self._process(Trigger.KEY_ACCEPTED)
+        self._decoder = PcmDecoder(self._sample_rate_hz)
+        return AuthOk(self._sample_rate_hz, counter_name)
 
     def auth_failed(self) -> Close:
-        return self._close(POLICY_VIOLATION, "api_key inválida")
+        return self._close(Trigger.KEY_REFUSED, CloseReason.WRONG_API_KEY)
+
+    def auth_unavailable(self) -> Close:
+        return self._close(Trigger.STORE_UNAVAILABLE, CloseReason.STORAGE_UNAVAILABLE)
 
     def auth_timed_out(self) -> Close:
-        return self._close(POLICY_VIOLATION, "Tempo esgotado aguardando autenticação")
+        return self._close(Trigger.AUTH_TIMEOUT, CloseReason.AUTH_TIMEOUT)
+
+    def going_away(self) -> Close:
+        return self._close(Trigger.SHUTDOWN, CloseReason.GOING_AWAY)
 
     # -- internals ------------------------------------------------------------------------
 
-    def _close(self, code: int, reason: str) -> Close:
-        self.phase = Phase.CLOSED
-        return Close(code, reason)
+    def _process(self, trigger: Trigger) -> None:
+        try:
+            self.phase = TRANSITIONS[self.phase, trigger]
+        except KeyError:
+            raise LocalProtocolError(
+                f"{trigger.value} is not allowed in phase {self.phase.value}"
+            ) from None
 
-    def _auth(self, text: str) -> Action:
+    def _close(self, trigger: Trigger, cause: CloseReason, detail: str = "") -> Close:
+        self._process(trigger)
+        return Close(cause, detail)
+
+    def _first_message(self, text: str) -> Authenticate | Close:
+        violation = Trigger.PEER_VIOLATION
         try:
             message = decode_json(text, COMMAND_LIMITS)
         except InvalidJson as exc:
-            return self._close(INVALID_DATA, f"Primeira mensagem inválida: {exc.message}")
+            return self._close(violation, CloseReason.INVALID_JSON, exc.message)
         if not isinstance(message, dict):
-            return self._close(POLICY_VIOLATION, "A primeira mensagem deve ser um objeto JSON")
+            return self._close(violation, CloseReason.NOT_AN_OBJECT)
         if message.get("comando") != "auth":
-            return self._close(POLICY_VIOLATION, "A primeira mensagem deve ser o comando auth")
+            return self._close(violation, CloseReason.NOT_AUTH)
         unknown = sorted(set(message) - AUTH_FIELDS)
         if unknown:
-            return self._close(POLICY_VIOLATION, f"Campo(s) desconhecido(s): {', '.join(unknown)}")
+            return self._close(violation, CloseReason.UNKNOWN_FIELDS, ", ".join(unknown))
         api_key = message.get("api_key")
         if not isinstance(api_key, str) or not api_key.strip() or len(api_key) > 100:
-            return self._close(POLICY_VIOLATION, "Campo 'api_key' ausente ou inválido")
+            return self._close(violation, CloseReason.BAD_API_KEY)
         rate = message.get("sample_rate", 16_000)
         if isinstance(rate, bool) or not isinstance(rate, int) or not 8_000 <= rate <= 48_000:
-            return self._close(
-                POLICY_VIOLATION, "sample_rate deve ser um inteiro entre 8000 e 48000"
-            )
-        self._pending_rate = rate
+            return self._close(violation, CloseReason.BAD_SAMPLE_RATE)
+        self._process(Trigger.AUTH_REQUEST)
+        self._sample_rate_hz = rate
         return Authenticate(api_key.strip(), rate)
 
+    def _command(self, text: str) -> Reply | Feedback:
+        try:
+            message = decode_json_object(text, COMMAND_LIMITS)
+        except InvalidJson as exc:
+            return _refuse(exc.message)
+        command = message.get("comando")
+        if command == "feedback":
+            return self._feedback(message)
+        if command == "auth":
+            return _refuse("Sessão já autenticada")
+        if not isinstance(command, str):
+            return _refuse("Campo 'comando' ausente ou inválido")
+        return _refuse(f"Comando desconhecido: {command}")
+
     def _feedback(self, message: dict[str, Any]) -> Reply | Feedback:
-        id_interacao = message.get("id_interacao")
+        interaction_id = message.get("id_interacao")
         if (
-            not isinstance(id_interacao, str)
-            or not id_interacao.strip()
-            or len(id_interacao) > MAX_ID_INTERACAO
+            not isinstance(interaction_id, str)
+            or not interaction_id.strip()
+            or len(interaction_id) > MAX_INTERACTION_ID
         ):
-            return Reply(error("Campo 'id_interacao' ausente ou inválido"))
-        resultado = message.get("resultado")
-        if resultado not in RESULTADOS:
-            return Reply(error("Resultado inválido: use venda_realizada ou venda_perdida"))
-        return Feedback(id_interacao.strip(), str(resultado))
+            return _refuse("Campo 'id_interacao' ausente ou inválido")
+        result = message.get("resultado")
+        if result not in RESULTS:
+            return _refuse("Resultado inválido: use venda_realizada ou venda_perdida")
+        return Feedback(interaction_id.strip(), str(result))
+
+
+def _refuse(message: str) -> Reply:
+    return Reply(ErrorMessage(message))

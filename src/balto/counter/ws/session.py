@@ -3,20 +3,20 @@
 After auth, each socket gets its own nursery with: the receiver (messages → ring buffer or
 command channel), recognition (segment → whisper pool → opportunity detector → interaction),
 commands (feedback → database), one sender, and a watcher that closes with 1001 on shutdown.
+What to say and when to close is decided by :mod:`protocol`, which jobs to decode by
+:mod:`scheduler`; this module only awaits, sends :func:`events.encode`'s text, and counts.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-from typing import Any
 
 import trio
 import trio_websocket
 
-from balto.core.errors import BaltoError, ClientError, RecognizerError, StorageError
-from balto.core.http.upgrade import TRY_AGAIN_LATER, WebSocket, WebSocketUpgrade
+from balto.core.errors import BaltoError, RecognizerError, StorageError
+from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.lifecycle import Lifecycle
 from balto.core.metrics import Metrics
 from balto.counter.asr.base import DecodeOptions, Recognizer
@@ -26,13 +26,14 @@ from balto.counter.config import CounterConfig
 from balto.counter.detect import Detector, Opportunity, RuleSet
 from balto.counter.store import Balcao, Store
 from balto.counter.ws import protocol
+from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Recommendation, encode
 from balto.counter.ws.intake import AudioIntake
 from balto.counter.ws.rules import RulesCache
+from balto.counter.ws.scheduler import Decode, RecognitionScheduler
 
 log = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 64
-INTERIM_MAX_LAG_S = 1.0
 COMMANDS_SIZE = 16
 
 
@@ -88,7 +89,7 @@ async def _authenticate(
     elif services.lifecycle.stopping.is_set():
         # Not yet a session, but a peer all the same: it learns why at once (1001), instead of
         # holding the shutdown up to its grace limit.
-        await ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
+        await _close(ws, proto.going_away())
         return None
     else:
         action = proto.auth_timed_out()
@@ -98,18 +99,20 @@ async def _authenticate(
         except StorageError as exc:
             log.error("authentication not checked: %s", exc.message)
             services.metrics.storage_failures.inc()
-            await ws.aclose(code=TRY_AGAIN_LATER, reason="Banco de dados indisponível")
+            await _close(ws, proto.auth_unavailable())
             return None
         if balcao is not None:
-            await ws.send_message(
-                json.dumps(proto.authenticated().message | {"balcao": balcao.nome_balcao})
-            )
+            await ws.send_message(encode(proto.authenticated(balcao.nome_balcao)))
             return balcao
         action = proto.auth_failed()
     assert isinstance(action, protocol.Close)
-    services.metrics.auth_failures.labels(action.reason.split(":")[0][:40]).inc()
-    await ws.aclose(code=action.code, reason=action.reason)
+    services.metrics.auth_failures.labels(action.cause.label).inc()
+    await _close(ws, action)
     return None
+
+
+async def _close(ws: WebSocket, close: protocol.Close) -> None:
+    await ws.aclose(code=close.code, reason=close.reason)
 
 
 class CounterSession:
@@ -126,7 +129,7 @@ class CounterSession:
         self.services = services
         config = services.config
         self.intake = AudioIntake(int(config.ring_buffer_s * SAMPLE_RATE_HZ))
-        self.outbox_tx, self.outbox_rx = trio.open_memory_channel[dict[str, Any]](OUTBOX_SIZE)
+        self.outbox_tx, self.outbox_rx = trio.open_memory_channel[OutgoingEvent](OUTBOX_SIZE)
         self.commands_tx, self.commands_rx = trio.open_memory_channel[protocol.Feedback](
             COMMANDS_SIZE
         )
@@ -148,6 +151,8 @@ class CounterSession:
         try:
             while True:
                 message = await self.ws.get_message()
+                if self.proto.phase is protocol.Phase.CLOSED:
+                    break  # we are closing (server shutdown): what follows is not read
                 if isinstance(message, str):
                     action = self.proto.receive_text(message)
                 else:
@@ -160,30 +165,25 @@ class CounterSession:
                 elif isinstance(action, protocol.Feedback):
                     await self.commands_tx.send(action)
                 elif isinstance(action, protocol.Reply):
-                    await self.outbox_tx.send(action.message)
+                    await self.outbox_tx.send(action.event)
                 elif isinstance(action, protocol.Close):
-                    await self.ws.aclose(code=action.code, reason=action.reason)
+                    await _close(self.ws, action)
                     break
         except trio_websocket.ConnectionClosed:
             pass
-        except ClientError as exc:  # e.g. PCM the decoder refuses
-            await self.ws.aclose(code=protocol.POLICY_VIOLATION, reason=exc.message[:120])
         session_scope.cancel()
 
     async def _recognize(self) -> None:
         segmenter = Segmenter()
-        max_lag_s = self.services.config.asr_max_lag_s
+        scheduler = RecognitionScheduler(final_max_lag_s=self.services.config.asr_max_lag_s)
         while True:
             jobs = segmenter.push(await self.intake.take())
-            for job in _latest_interims_and_finals(jobs):
-                # How far behind the live stream this job's end is: a recommendation for talk
-                # that long gone is useless, so stale work is skipped (and counted), not queued.
-                lag_s = segmenter.position_s - job.end_s + self.intake.backlog_s
-                if lag_s > (max_lag_s if job.final else INTERIM_MAX_LAG_S):
-                    if job.final:
-                        self.services.metrics.audio_dropped_seconds.inc(job.duration_s)
-                    continue
-                await self._decode(job)
+            scheduler.push(jobs, segmenter.position_s)
+            while (step := scheduler.next_step(self.intake.backlog_s)) is not None:
+                if isinstance(step, Decode):
+                    await self._decode(step.job)
+                elif step.dropped_s:
+                    self.services.metrics.audio_dropped_seconds.inc(step.dropped_s)
 
     async def _decode(self, job: DecodeJob) -> None:
         try:
@@ -216,12 +216,12 @@ class CounterSession:
             return
         services.metrics.recommendations.labels(opportunity.categoria).inc()
         await self.outbox_tx.send(
-            protocol.recommendation(
-                interacao_id,
-                opportunity.mensagem,
-                produto=opportunity.produto,
-                categoria=opportunity.categoria,
-                gatilho=opportunity.gatilho,
+            Recommendation(
+                interaction_id=interacao_id,
+                message=opportunity.mensagem,
+                product=opportunity.produto,
+                category=opportunity.categoria,
+                trigger=opportunity.gatilho,
             )
         )
 
@@ -232,25 +232,23 @@ class CounterSession:
                 await services.store.run(
                     services.store.database.record_feedback,
                     self.balcao.id,
-                    feedback.id_interacao,
-                    feedback.resultado,
+                    feedback.interaction_id,
+                    feedback.result,
                 )
             except BaltoError as exc:
                 if isinstance(exc, StorageError):
                     services.metrics.storage_failures.inc()
-                await self.outbox_tx.send(protocol.error(exc.message))
+                await self.outbox_tx.send(ErrorMessage(exc.message))
                 continue
-            services.metrics.feedback.labels(feedback.resultado).inc()
-            await self.outbox_tx.send(
-                protocol.feedback_ok(feedback.id_interacao, feedback.resultado)
-            )
+            services.metrics.feedback.labels(feedback.result).inc()
+            await self.outbox_tx.send(FeedbackOk(feedback.interaction_id, feedback.result))
 
     async def _send(self, session_scope: trio.CancelScope) -> None:
         """The one writer. A peer that stops reading is dropped after ``ws_send_timeout_s``."""
         try:
-            async for message in self.outbox_rx:
+            async for event in self.outbox_rx:
                 with trio.move_on_after(self.services.config.ws_send_timeout_s) as sending:
-                    await self.ws.send_message(json.dumps(message, ensure_ascii=False))
+                    await self.ws.send_message(encode(event))
                 if sending.cancelled_caught:
                     log.warning("balcao %s stopped reading: session dropped", self.balcao.id)
                     break
@@ -277,20 +275,13 @@ class CounterSession:
 
     async def _close_on_shutdown(self) -> None:
         await self.services.lifecycle.stopping.wait()
+        if self.proto.phase is protocol.Phase.CLOSED:
+            return  # the receiver is closing the socket already
+        close = self.proto.going_away()
         # Shielded: the receiver sees the close at once and cancels the session, which must not
         # cut our closing handshake short (the peer would see 1006 instead of 1001).
         with trio.CancelScope(shield=True), trio.move_on_after(2):
-            await self.ws.aclose(code=protocol.GOING_AWAY, reason="Servidor encerrando")
-
-
-def _latest_interims_and_finals(jobs: list[DecodeJob]) -> list[DecodeJob]:
-    """Every final job, and an interim job only if nothing newer of its utterance follows."""
-    kept = []
-    for index, job in enumerate(jobs):
-        newer = jobs[index + 1 :]
-        if job.final or not any(j.utterance_id == job.utterance_id for j in newer):
-            kept.append(job)
-    return kept
+            await _close(self.ws, close)
 
 
 def _decode_options(rules: RuleSet, balcao: Balcao, config: CounterConfig) -> DecodeOptions:

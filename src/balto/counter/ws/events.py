@@ -1,0 +1,127 @@
+"""What the server sends a counter, without I/O: typed outgoing events and close reasons.
+
+Every text message the server writes is one of the frozen events below, and :func:`encode` is
+the only place that knows the wire spelling. The wire keeps the seed's field names
+(``comando``, ``mensagem``, ``id_interacao``, ``produto``, ``categoria``, ``gatilho``,
+``resultado``, ``sample_rate``, ``balcao``); the events use English names.
+
+A socket the server closes carries a :class:`CloseReason`: the close code, a stable machine
+name (the member's ``label``: metric labels, logs) and the Portuguese text the peer reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from typing import Any
+
+__all__ = [
+    "GOING_AWAY",
+    "INVALID_DATA",
+    "POLICY_VIOLATION",
+    "TRY_AGAIN_LATER",
+    "AuthOk",
+    "CloseReason",
+    "ErrorMessage",
+    "FeedbackOk",
+    "OutgoingEvent",
+    "Recommendation",
+    "encode",
+]
+
+GOING_AWAY = 1001
+INVALID_DATA = 1007
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+
+
+class CloseReason(enum.Enum):
+    """Why the server closes a counter socket: ``(code, text)``; ``label`` is the name."""
+
+    INVALID_JSON = (INVALID_DATA, "Primeira mensagem inválida")
+    NOT_AN_OBJECT = (POLICY_VIOLATION, "A primeira mensagem deve ser um objeto JSON")
+    NOT_AUTH = (POLICY_VIOLATION, "A primeira mensagem deve ser o comando auth")
+    UNKNOWN_FIELDS = (POLICY_VIOLATION, "Campo(s) desconhecido(s)")
+    BAD_API_KEY = (POLICY_VIOLATION, "Campo 'api_key' ausente ou inválido")
+    BAD_SAMPLE_RATE = (POLICY_VIOLATION, "sample_rate deve ser um inteiro entre 8000 e 48000")
+    AUDIO_BEFORE_AUTH = (POLICY_VIOLATION, "Autentique-se antes de enviar áudio")
+    WRONG_API_KEY = (POLICY_VIOLATION, "api_key inválida")
+    AUTH_TIMEOUT = (POLICY_VIOLATION, "Tempo esgotado aguardando autenticação")
+    STORAGE_UNAVAILABLE = (TRY_AGAIN_LATER, "Banco de dados indisponível")
+    BAD_AUDIO = (POLICY_VIOLATION, "Áudio inválido")
+    GOING_AWAY = (GOING_AWAY, "Servidor encerrando")
+
+    def __init__(self, code: int, text: str) -> None:
+        self.code = code
+        self.text = text
+
+    @property
+    def label(self) -> str:
+        """The stable machine name: ``wrong_api_key``, ``auth_timeout``..."""
+        return self.name.lower()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuthOk:
+    """The key was accepted: the rate the server will read audio at, and the counter's name."""
+
+    sample_rate: int
+    counter_name: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Recommendation:
+    interaction_id: str
+    message: str
+    product: str
+    category: str
+    trigger: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeedbackOk:
+    interaction_id: str
+    result: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ErrorMessage:
+    """A command was refused; the session stays open."""
+
+    message: str
+
+
+OutgoingEvent = AuthOk | Recommendation | FeedbackOk | ErrorMessage
+
+
+def encode(event: OutgoingEvent) -> str:
+    """The wire JSON of ``event``: one text message, UTF-8 as is (no ``\\u`` escapes)."""
+    return json.dumps(_wire(event), ensure_ascii=False)
+
+
+def _wire(event: OutgoingEvent) -> dict[str, Any]:
+    match event:
+        case AuthOk():
+            return {
+                "comando": "auth_ok",
+                "sample_rate": event.sample_rate,
+                "balcao": event.counter_name,
+            }
+        case Recommendation():
+            return {
+                "comando": "recomendar",
+                "mensagem": event.message,
+                "id_interacao": event.interaction_id,
+                "produto": event.product,
+                "categoria": event.category,
+                "gatilho": event.trigger,
+            }
+        case FeedbackOk():
+            return {
+                "comando": "feedback_ok",
+                "id_interacao": event.interaction_id,
+                "resultado": event.result,
+            }
+        case ErrorMessage():
+            return {"comando": "erro", "mensagem": event.message}
