@@ -157,24 +157,12 @@ def run(
         session.closing.update({name: worker.close() for name, worker in workers.items()})
         workers.clear()
 
-    transcribe_cpu_s = sum(t.cpu_s for t in session.tallies.values())
-    machine_record = {
-        "cpu": cpu,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": machine.versions(),
-        "load_average_before": list(load_before),
-        "load_average_after": list(os.getloadavg()),
-        "other_processes_cores": machine.foreign_cores(
-            clocks.busy_before, clocks.busy_after, clocks.wall_s, clocks.own_cpu_s, transcribe_cpu_s
-        ),
-    }
     return {
         "benchmark": "asr",
         "started_at": started_at,
         "quick": quick,
         "settings": _settings_record(n_rounds, prompt),
-        "machine": machine_record,
+        "machine": _machine_record(cpu, load_before, clocks, session),
         "utterances": [
             {**dataclasses.asdict(u), "audio_s": audio.durations[u.id]} for u in utterances
         ],
@@ -184,6 +172,23 @@ def run(
         "results": summarise(session.tallies, session.closing, audio.durations),
         "skipped": session.skipped,
         "native_build": session.native_build,
+    }
+
+
+def _machine_record(
+    cpu: dict[str, Any], load_before: tuple[float, float, float], clocks: Clocks, session: Session
+) -> dict[str, Any]:
+    transcribe_cpu_s = sum(t.cpu_s for t in session.tallies.values())
+    return {
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": machine.versions(),
+        "load_average_before": list(load_before),
+        "load_average_after": list(os.getloadavg()),
+        "other_processes_cores": machine.foreign_cores(
+            clocks.busy_before, clocks.busy_after, clocks.wall_s, clocks.own_cpu_s, transcribe_cpu_s
+        ),
     }
 
 

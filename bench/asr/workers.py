@@ -78,7 +78,7 @@ class WorkerError(RuntimeError):
 
 
 class Worker:
-    """A running ``_asr_worker.py`` process for one configuration."""
+    """A running ``bench/asr/worker.py`` process for one configuration."""
 
     def __init__(self, config: BenchConfig, spec: dict[str, Any], python: Path) -> None:
         self.config = config
