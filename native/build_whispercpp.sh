@@ -29,7 +29,7 @@
 #
 # Needs: a C/C++ compiler (gcc/g++ >= 9), Python headers (python3-dev), network access to PyPI
 # (the build dependencies cmake and ninja come as wheels). Takes several minutes on 2 cores.
-# Then:  native/build/venv-native/bin/balto serve      (or: .../bin/python bench/asr.py)
+# Then:  native/build/venv-native/bin/balto serve      (benchmark: .venv/bin/python -m bench.asr --configs balto balto-native)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

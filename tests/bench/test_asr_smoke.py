@@ -1,4 +1,4 @@
-"""Smoke test of the recognition-cost harness (``bench/asr.py``), not a benchmark.
+"""Smoke test of the recognition-cost harness (``bench.asr``), not a benchmark.
 
 Checks the harness's plumbing and the shape of its report; no timing is asserted. The run uses
 our pipeline only, on the three short utterances of quick mode (a few seconds); the native row

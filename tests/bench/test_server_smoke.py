@@ -1,4 +1,4 @@
-"""Smoke run of the server benchmark harness (bench/server.py): every part, tiny sizes.
+"""Smoke run of the server benchmark harness (``bench.server``): every part, tiny sizes.
 
 Real ``balto serve`` subprocess, real whisper model, real espeak-ng speech; the structure of
 the results is asserted, never the timings (those belong to the benchmark itself).

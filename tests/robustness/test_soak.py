@@ -8,12 +8,12 @@ acknowledged registration and feedback is in SQLite, and the process memory is f
 
 CI runs it for ~15 s; ``SOAK_SECONDS=600 pytest tests/robustness/test_soak.py -s`` soaks.
 The second test stops the server (graceful shutdown) in the middle of the same traffic.
+The counters are :class:`bench.counters.RealtimeCounter`, the load benchmark's simulation.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import secrets
 import sqlite3
@@ -25,13 +25,9 @@ from pathlib import Path
 import h11
 import numpy as np
 import trio
+from bench.counters import FRAME_S, Feedback, RealtimeCounter, connect, pcm_frames
 from bench.speech import to_pcm16
-from trio_websocket import (
-    ConnectionClosed,
-    HandshakeError,
-    WebSocketConnection,
-    open_websocket_url,
-)
+from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection
 
 from balto.counter.asr.base import DecodeOptions
 from tests.conftest import RunningServer, start_server
@@ -45,11 +41,9 @@ SOAK_S = float(os.environ.get("SOAK_SECONDS", "15"))
 COUNTERS = 6
 REGISTRARS = 2
 COMPLAINT = "Estou com uma dor de cabeça muito forte."
-FRAME_S = 0.1
 SPEECH_S = 2.0  # one "utterance": an interim decode at 1.5 s, a final one after it
 PAUSE_S = 1.0
 RSS_BOUND_MB = 30.0
-RESULTADOS = ("venda_realizada", "venda_perdida")
 
 
 class ComplaintTranscriber:
@@ -79,9 +73,7 @@ def voiced(seconds: float, f0: float) -> np.ndarray:
 
 
 def frames(audio: np.ndarray) -> list[bytes]:
-    pcm = to_pcm16(audio)
-    step = int(16000 * FRAME_S) * 2
-    return [pcm[i : i + step] for i in range(0, len(pcm), step)]
+    return pcm_frames(to_pcm16(audio))
 
 
 def rss_mb() -> float:
@@ -175,40 +167,34 @@ def _refused(
         traffic.errors.append(f"{what}: {got}")
 
 
-class SoakCounter:
+class SoakCounter(RealtimeCounter):
     """Streams utterances in real time; answers every recommendation with a feedback.
 
     With ``hold_back`` every other recommendation's feedback waits in ``held`` until the
     test sends them all at once (feedback in flight when the server stops)."""
 
     def __init__(self, index: int, api_key: str, traffic: Traffic, *, hold_back: bool = False):
-        self.index = index
-        self.api_key = api_key
+        feedback = Feedback(traffic.sent, traffic.acked, traffic.feedback_rtt)
+        super().__init__(index, api_key, feedback=feedback, errors=traffic.errors)
         self.traffic = traffic
         self.hold_back = hold_back
         self.held: list[str] = []
         self.ws: WebSocketConnection | None = None
-        self.sent_at: dict[str, float] = {}
         self.speech_ended: float | None = None  # the current utterance finished at
         self.in_speech = False
-        self.drained = trio.Event()
-        self.drained.set()
         self.speech = frames(voiced(SPEECH_S, 110.0 + 15 * index))
         self.pause = frames(np.zeros(round(PAUSE_S * 16000), dtype=np.float32))
 
     async def run(self, url: str, stop_talking_at: float, *, expect_close: bool = False) -> None:
         code: int | None = None
         try:
-            async with open_websocket_url(url, disconnect_timeout=5) as ws:
+            async with connect(url, self.api_key, timeout_s=10) as ws:
                 self.ws = ws
-                await ws.send_message(json.dumps({"comando": "auth", "api_key": self.api_key}))
-                with trio.fail_after(10):
-                    assert json.loads(await ws.get_message())["comando"] == "auth_ok"
                 async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._receive, ws)
+                    nursery.start_soon(self.receive, ws)
                     await self._talk(ws, stop_talking_at)
                     with trio.fail_after(15):
-                        await self.drained.wait()
+                        await self.feedback.drained.wait()
                     if expect_close:  # the server closes it; keep listening until then
                         await trio.sleep_forever()
                     nursery.cancel_scope.cancel()
@@ -222,66 +208,45 @@ class SoakCounter:
             self.traffic.errors += [f"counter {self.index}: {e!r}" for e in group.exceptions]
         self.traffic.close_codes.append(code)
 
-    async def _talk(self, ws, stop_talking_at: float) -> None:
+    async def _talk(self, ws: WebSocketConnection, stop_talking_at: float) -> None:
         clock = trio.current_time() + 0.3 * self.index  # counters out of step
         for _ in range(1_000_000):
             if clock >= stop_talking_at:
                 break
             self.in_speech = True
-            for frame in self.speech:
-                clock += FRAME_S
-                await trio.sleep_until(clock)
-                await ws.send_message(frame)
-                self.traffic.audio_s += FRAME_S
+            clock = await self._stream(ws, self.speech, clock)
             self.speech_ended = trio.current_time()
             self.in_speech = False
-            for frame in self.pause:
-                clock += FRAME_S
-                await trio.sleep_until(clock)
-                await ws.send_message(frame)
-                self.traffic.audio_s += FRAME_S
+            clock = await self._stream(ws, self.pause, clock)
 
-    async def _receive(self, ws) -> None:
+    async def _stream(self, ws: WebSocketConnection, frames: list[bytes], clock: float) -> float:
+        for frame in frames:
+            clock += FRAME_S
+            await self.send_frame(ws, frame, clock)
+            self.traffic.audio_s += FRAME_S
+        return clock
+
+    def on_message(self, message: dict, now: float) -> None:
+        self.traffic.changed.set()
+        self.traffic.changed = trio.Event()
+
+    async def on_recommendation(self, ws: WebSocketConnection, message: dict, now: float) -> None:
         traffic = self.traffic
-        for _ in range(10_000_000):
-            message = json.loads(await ws.get_message())
-            now = trio.current_time()
-            traffic.changed.set()
-            traffic.changed = trio.Event()
-            if message["comando"] == "recomendar":
-                traffic.recommendations += 1
-                if not self.in_speech and self.speech_ended is not None:
-                    traffic.delays.append(now - self.speech_ended)
-                if self.hold_back and traffic.recommendations % 2:
-                    self.held.append(message["id_interacao"])
-                else:
-                    await self.feedback(ws, [message["id_interacao"]])
-            elif message["comando"] == "feedback_ok":
-                iid = message["id_interacao"]
-                traffic.acked[iid] = message["resultado"]
-                traffic.feedback_rtt.append(now - self.sent_at.pop(iid))
-                if not self.sent_at:
-                    self.drained.set()
-            else:
-                traffic.errors.append(f"counter {self.index}: {message}")
+        traffic.recommendations += 1
+        if not self.in_speech and self.speech_ended is not None:
+            traffic.delays.append(now - self.speech_ended)
+        if self.hold_back and traffic.recommendations % 2:
+            self.held.append(message["id_interacao"])
+        else:
+            await super().on_recommendation(ws, message, now)
 
     async def send_held(self) -> int:
         """Send every held-back feedback at once; how many there were."""
         ids, self.held = self.held, []
         if ids:
             assert self.ws is not None
-            await self.feedback(self.ws, ids)
+            await self.feedback.send(self.ws, ids)
         return len(ids)
-
-    async def feedback(self, ws, ids: list[str]) -> None:
-        for iid in ids:
-            resultado = RESULTADOS[len(self.traffic.sent) % 2]
-            self.traffic.sent[iid] = resultado
-            self.sent_at[iid] = trio.current_time()
-            self.drained = trio.Event() if self.drained.is_set() else self.drained
-            await ws.send_message(
-                json.dumps({"comando": "feedback", "id_interacao": iid, "resultado": resultado})
-            )
 
 
 def check_database(running: RunningServer, traffic: Traffic) -> None:

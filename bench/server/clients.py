@@ -1,7 +1,7 @@
 """Benchmark clients: counters that talk in real time, and idle authenticated sockets.
 
-A :class:`Counter` authenticates, then streams its loop in 100 ms frames, each sent once its
-100 ms of audio has "happened" (like a microphone). The moment the frame holding the last
+A :class:`Counter` is a :class:`bench.counters.RealtimeCounter` (the simulation the soak tests
+share) that streams its loop of sentences in shop noise. The moment the frame holding the last
 speech sample of a sentence is sent is that sentence's end of speech. Each ``recomendar`` is
 matched to the oldest still-unanswered complaint of the same categoria that had started by
 then; a recommendation that matches none is a false one (or a repeat). Every recommendation
@@ -10,23 +10,22 @@ gets a feedback, as a real counter's clerk would give.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import numpy as np
 import trio
-from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
+from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection
 
-from bench.load_audio import FRAME_S, CounterLoop, LoopBank
+from bench.counters import CONNECT_TIMEOUT_S, FRAME_S, RealtimeCounter, connect
+from bench.server.audio import CounterLoop, LoopBank
 
 MATCH_HORIZON_S = 30.0  # a recommendation this late is no longer "for" that sentence
 MISS_AFTER_S = 5.0  # a complaint with no recommendation within this is a miss
-CONNECT_TIMEOUT_S = 30.0
 FEEDBACK_WAIT_S = 5.0
-RESULTADOS = ("venda_realizada", "venda_perdida")
 
 
 @dataclasses.dataclass(slots=True)
@@ -62,22 +61,17 @@ class CounterStats:
     repeats: int = 0  # a second recommendation for an already answered complaint
     stale: int = 0  # for a complaint of its categoria said more than MATCH_HORIZON_S ago
     wrong: int = 0  # unmatched, while a complaint of another categoria was current
-    feedback_sent: int = 0
-    feedback_acked: int = 0
     errors: list[str] = dataclasses.field(default_factory=list)  # "erro" replies, closes
-    send_lag_max_s: float = 0.0  # how late the client sent its frames (client overload)
 
 
-class Counter:
+class Counter(RealtimeCounter):
+    """Streams its loop; matches each recommendation to the complaint it answers."""
+
     def __init__(self, index: int, api_key: str, loop: CounterLoop, start_frame: int) -> None:
-        self.index = index
-        self.api_key = api_key
+        self.stats = CounterStats()
+        super().__init__(index, api_key, errors=self.stats.errors)
         self.loop = loop
         self.start_frame = start_frame
-        self.stats = CounterStats()
-        self._unacked = 0
-        self._all_acked = trio.Event()
-        self._all_acked.set()
 
     async def run(
         self, url: str, *, connected: Callable[[], None], go: trio.Event, timing: Timing
@@ -86,11 +80,7 @@ class Counter:
         ``timing.talk_s`` (finishing the sentence under way) and stream noise for
         ``timing.drain_s`` more; wait a little for the last feedback acks."""
         try:
-            async with open_websocket_url(
-                url, connect_timeout=CONNECT_TIMEOUT_S, disconnect_timeout=5
-            ) as ws:
-                with trio.fail_after(CONNECT_TIMEOUT_S):
-                    await self._authenticate(ws)
+            async with connect(url, self.api_key) as ws:
                 connected()
                 await go.wait()
                 async with trio.open_nursery() as nursery:
@@ -99,7 +89,7 @@ class Counter:
                     with trio.fail_after(limit_s):
                         await self._stream(ws, timing)
                     with trio.move_on_after(FEEDBACK_WAIT_S):
-                        await self._all_acked.wait()
+                        await self.feedback.drained.wait()
                     nursery.cancel_scope.cancel()
         except* (ConnectionClosed, HandshakeError, OSError, trio.TooSlowError) as group:
             for exc in group.exceptions:
@@ -107,13 +97,7 @@ class Counter:
         finally:
             connected()  # idempotent for the caller: a failed counter must not hold the start
 
-    async def _authenticate(self, ws: Any) -> None:
-        await ws.send_message(json.dumps({"comando": "auth", "api_key": self.api_key}))
-        reply = json.loads(await ws.get_message())
-        if reply.get("comando") != "auth_ok":
-            raise HandshakeError(f"auth refused: {reply}")
-
-    async def _stream(self, ws: Any, timing: Timing) -> None:
+    async def _stream(self, ws: WebSocketConnection, timing: Timing) -> None:
         loop = self.loop
         stats = self.stats
         talking = True
@@ -127,9 +111,7 @@ class Counter:
             if starting is not None and talking and trio.current_time() - t0 >= timing.talk_s:
                 talking = False  # stop between sentences
             due = t0 + (k + 1) * FRAME_S  # this frame's audio has now been "recorded"
-            await trio.sleep_until(due)
-            stats.send_lag_max_s = max(stats.send_lag_max_s, trio.current_time() - due)
-            await ws.send_message(loop.frame(position, talking=talking))
+            await self.send_frame(ws, loop.frame(position, talking=talking), due)
             now = trio.current_time()
             if talking and starting is not None:
                 sentence = loop.sentences[starting.sentence]
@@ -142,37 +124,16 @@ class Counter:
             if stop_at is not None and now >= stop_at:
                 return
 
-    async def _receive(self, ws: Any) -> None:
-        stats = self.stats
-        for _ in range(10_000_000):
-            try:
-                message = json.loads(await ws.get_message())
-            except ConnectionClosed:
-                return
-            comando = message.get("comando")
-            if comando == "recomendar":
-                stats.recommendations += 1
-                self._match(message.get("categoria"), trio.current_time())
-                await self._feedback(ws, message["id_interacao"])
-            elif comando == "feedback_ok":
-                stats.feedback_acked += 1
-                self._unacked -= 1
-                if self._unacked <= 0:
-                    self._all_acked.set()
-            else:
-                stats.errors.append(f"counter {self.index}: unexpected {message}")
+    async def _receive(self, ws: WebSocketConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):  # the stream notices it too
+            await self.receive(ws)
 
-    async def _feedback(self, ws: Any, id_interacao: str) -> None:
-        resultado = RESULTADOS[self.stats.feedback_sent % 2]
-        if self._unacked == 0:
-            self._all_acked = trio.Event()
-        self._unacked += 1
-        self.stats.feedback_sent += 1
-        await ws.send_message(
-            json.dumps(
-                {"comando": "feedback", "id_interacao": id_interacao, "resultado": resultado}
-            )
-        )
+    async def on_recommendation(
+        self, ws: WebSocketConnection, message: dict[str, Any], now: float
+    ) -> None:
+        self.stats.recommendations += 1
+        self._match(message.get("categoria"), now)
+        await super().on_recommendation(ws, message, now)
 
     def _match(self, categoria: str | None, at: float) -> None:
         spoken = self.stats.spoken
@@ -212,6 +173,7 @@ def summarize(counters: list[Counter], *, talk_started: float) -> dict[str, Any]
     misses = [s for s in complaints if s.delay_s is None or s.delay_s > MISS_AFTER_S]
     false_neutral = [s for s in neutral if s.false_recommendations]
     stats = [c.stats for c in counters]
+    feedback = [c.feedback for c in counters]
     by_sentence: dict[str, dict[str, Any]] = {}
     for s in spoken:
         entry = by_sentence.setdefault(
@@ -232,9 +194,9 @@ def summarize(counters: list[Counter], *, talk_started: float) -> dict[str, Any]
         "stale": sum(s.stale for s in stats),
         "wrong_categoria": sum(s.wrong for s in stats),
         "recommendations": sum(s.recommendations for s in stats),
-        "feedback_sent": sum(s.feedback_sent for s in stats),
-        "feedback_acked": sum(s.feedback_acked for s in stats),
-        "client_send_lag_max_s": round(max((s.send_lag_max_s for s in stats), default=0.0), 3),
+        "feedback_sent": sum(f.count_sent for f in feedback),
+        "feedback_acked": sum(f.count_acked for f in feedback),
+        "client_send_lag_max_s": round(max((c.send_lag_max_s for c in counters), default=0.0), 3),
         "errors": [e for s in stats for e in s.errors][:20],
         "by_sentence": by_sentence,
         "delays": [
@@ -330,14 +292,7 @@ async def hold_idle_sockets(
         opened = False
         started = trio.current_time()
         try:
-            async with open_websocket_url(
-                url, connect_timeout=CONNECT_TIMEOUT_S, disconnect_timeout=5
-            ) as ws:
-                with trio.fail_after(CONNECT_TIMEOUT_S):
-                    await ws.send_message(json.dumps({"comando": "auth", "api_key": api_key}))
-                    reply = json.loads(await ws.get_message())
-                if reply.get("comando") != "auth_ok":
-                    raise HandshakeError(f"auth refused: {reply}")
+            async with connect(url, api_key) as ws:
                 result.connect_s.append(trio.current_time() - started)
                 result.opened += 1
                 opened = True

@@ -1,6 +1,6 @@
-"""One recogniser configuration in its own process, driven by ``bench/asr.py``.
+"""One recogniser configuration in its own process, driven by ``bench.asr``.
 
-Run as a script (``python bench/_asr_worker.py '<json spec>'``), possibly by another venv's
+Run as a script (``python bench/asr/worker.py '<json spec>'``), possibly by another venv's
 interpreter (the native whisper.cpp build), so it imports only the standard library and numpy at
 the top; the engine is imported when the spec names it. One process per configuration keeps the
 engines' thread pools and OpenMP runtimes apart and gives each its own CPU clock and peak RSS.

@@ -15,13 +15,12 @@ import numpy as np
 
 from balto.counter.detect import default_rules
 from balto.counter.detect.detector import find_opportunities
+from bench.counters import FRAME_BYTES, FRAME_S
 from bench.noise import mix, shop_noise
 from bench.speech import SAMPLE_RATE_HZ, synthesize, to_pcm16
 from bench.vad_eval import trim_silence
 
-FRAME_S = 0.1
-FRAME_SAMPLES = int(SAMPLE_RATE_HZ * FRAME_S)
-FRAME_BYTES = FRAME_SAMPLES * 2
+FRAME_SAMPLES = FRAME_BYTES // 2
 
 # Complaints, one per rule (so the server's per-rule cooldown never hides a repeat within a
 # loop), chosen among those whisper base transcribes well from espeak-ng; and neutral talk.

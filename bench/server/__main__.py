@@ -1,0 +1,7 @@
+"""``python -m bench.server``: see :mod:`bench.server`."""
+
+import sys
+
+from bench.server.cli import main
+
+sys.exit(main())
