@@ -18,7 +18,8 @@ from typing import Any
 import trio
 from trio_websocket import HandshakeError, WebSocketConnection, open_websocket_url
 
-SAMPLE_RATE_HZ = 16000
+from balto.counter.audio.types import SAMPLE_RATE_HZ
+
 FRAME_S = 0.1
 FRAME_BYTES = int(SAMPLE_RATE_HZ * FRAME_S) * 2  # s16le
 CONNECT_TIMEOUT_S = 30.0
