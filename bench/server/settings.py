@@ -84,7 +84,7 @@ class BenchSettings:
 
 
 def default_model() -> Path:
-    from balto.counter.asr.models import resolve_model
+    from balto.counter.asr.model_cache import resolve_model
 
     config = CounterConfig.from_env()
     return resolve_model(config.model_path, config.model_size, config.cache_dir, progress=True)

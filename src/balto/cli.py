@@ -51,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_model_install(args: argparse.Namespace) -> int:
-    from balto.counter.asr.models import install_main
+    from balto.counter.asr.model_cache import install_main
 
     config = CounterConfig.from_env()
     return install_main(args.size, config.cache_dir)

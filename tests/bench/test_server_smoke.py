@@ -15,7 +15,7 @@ import pytest
 from bench.server import BenchSettings, main, markdown, run, write_json
 from bench.speech import espeak_available
 
-from balto.counter.asr.models import ensure_model
+from balto.counter.asr.model_cache import ensure_model
 
 pytestmark = [
     pytest.mark.slow,

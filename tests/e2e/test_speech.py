@@ -18,7 +18,7 @@ import trio
 from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import open_websocket_url
 
-from balto.counter.asr.models import ensure_model
+from balto.counter.asr.model_cache import ensure_model
 from balto.counter.asr.whisper import WhisperTranscriber
 from tests.conftest import start_server
 from tests.e2e.test_http import register

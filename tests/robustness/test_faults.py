@@ -16,7 +16,7 @@ from balto.core.metrics import Metrics
 from balto.counter.app import BaltoApp
 from balto.counter.config import CounterConfig
 from balto.counter.store import Database, Store
-from balto.counter.ws.rules import RulesCache
+from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.session import CounterServices
 from tests.conftest import start_server
 from tests.e2e.test_http import CLIENTE, register

@@ -25,7 +25,7 @@ from balto.counter.cadastro.secrets import same_secret
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.config import CounterConfig
 from balto.counter.store import Database, Store
-from balto.counter.ws.rules import RulesCache
+from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.session import CounterServices, counter_session
 
 ATTEMPT_SETTLE_WAIT_S = 10.0
@@ -215,7 +215,7 @@ async def open_balto(
 
 def whisper_factory(config: CounterConfig) -> TranscriberFactory:
     """Resolve the model (blocking: it may convert it) and return the transcriber factory."""
-    from balto.counter.asr.models import resolve_model
+    from balto.counter.asr.model_cache import resolve_model
     from balto.counter.asr.whisper import WhisperTranscriber
 
     model_path = resolve_model(

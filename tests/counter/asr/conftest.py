@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from balto.core.config import default_cache_dir
-from balto.counter.asr.models import ensure_model
+from balto.counter.asr.model_cache import ensure_model
 from balto.counter.asr.whisper import WhisperTranscriber
 
 

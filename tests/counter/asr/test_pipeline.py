@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from balto.core.errors import ModelError
-from balto.counter.asr import models
+from balto.counter.asr import model_cache as models
 from balto.counter.asr.convert import convert_to_ggml
 from balto.counter.asr.convert.ggml import WeightType, read_summary
 from balto.counter.asr.convert.pipeline import ConversionError

@@ -28,7 +28,7 @@ from balto.counter.store import Balcao, Store
 from balto.counter.ws import protocol
 from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Recommendation, encode
 from balto.counter.ws.intake import AudioIntake
-from balto.counter.ws.rules import RulesCache
+from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.scheduler import Decode, RecognitionScheduler
 
 log = logging.getLogger(__name__)

