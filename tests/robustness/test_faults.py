@@ -12,9 +12,9 @@ from trio_websocket import open_websocket_url
 from balto.core.errors import RecognizerError
 from balto.core.http.messages import Request
 from balto.core.lifecycle import Lifecycle
-from balto.core.metrics import Metrics
 from balto.counter.app import BaltoApp
 from balto.counter.config import CounterConfig
+from balto.counter.metrics import CounterMetrics
 from balto.counter.store import Database, Store
 from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.session import CounterServices
@@ -37,7 +37,7 @@ def app_on(database: Database) -> BaltoApp:
         config=CounterConfig(cadastro_cliente_burst=1000),  # the test registers hundreds
         store=Store(database),
         recognizer=ReadyRecognizer(),
-        metrics=Metrics(),
+        metrics=CounterMetrics(),
         lifecycle=Lifecycle(),
         rules=RulesCache(),
     )

@@ -25,7 +25,7 @@ from balto.core.config import HttpConfig
 from balto.core.http.connection import HttpApp, serve_connection
 from balto.core.lifecycle import Lifecycle
 from balto.core.limits import ConnectionCaps, Refusal, network_of
-from balto.core.metrics import Metrics
+from balto.core.metrics import ServerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ async def serve(
     app: HttpApp,
     config: HttpConfig,
     lifecycle: Lifecycle,
-    metrics: Metrics,
+    metrics: ServerMetrics,
     *,
     task_status: trio.TaskStatus[list[trio.SocketListener]] = trio.TASK_STATUS_IGNORED,
 ) -> None:

@@ -18,12 +18,12 @@ from balto.core.http.router import Router
 from balto.core.lifecycle import Lifecycle
 from balto.core.limits import Charge, Refused, TokenBuckets, give_back_all, network_of, take_all
 from balto.core.listener import serve
-from balto.core.metrics import Metrics
 from balto.counter.asr.base import Transcriber
 from balto.counter.asr.pool import WhisperPool
 from balto.counter.cadastro.secrets import same_secret
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.config import CounterConfig
+from balto.counter.metrics import CounterMetrics
 from balto.counter.store import Database, Store
 from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.session import CounterServices, counter_session
@@ -188,7 +188,7 @@ async def open_balto(
     lasts; our own listener (``run_balto``) and the ASGI lifespan both serve it."""
     database = await trio.to_thread.run_sync(Database, config.db_file)
     store = Store(database)
-    metrics = Metrics()
+    metrics = CounterMetrics()
     pool = WhisperPool(
         transcriber_factory,
         workers=config.asr_workers,

@@ -13,7 +13,7 @@ import trio
 from balto.core.config import HttpConfig
 from balto.core.lifecycle import Lifecycle
 from balto.core.listener import serve
-from balto.core.metrics import Metrics
+from balto.core.metrics import ServerMetrics
 from balto.partnumber.app import PartnumberApp
 from balto.partnumber.config import PartnumberConfig
 from balto.partnumber.tasks import TaskRegistry
@@ -63,7 +63,7 @@ async def open_partnumber(
     """The app with its classifier loaded, and the Socket.IO timer and the classification
     worker running, for as long as the context lasts; our listener and ASGI both serve it."""
     classifier = await trio.to_thread.run_sync(classifier_factory)
-    shell = SocketIOShell(engine_config, cors=cors, metrics=Metrics())
+    shell = SocketIOShell(engine_config, cors=cors, metrics=ServerMetrics())
     partnumber_app = PartnumberApp(classifier, shell, registry=registry)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(shell.run, lifecycle.stopping)

@@ -17,13 +17,14 @@ from typing import ParamSpec, TypeVar
 
 import trio
 import trio_websocket
+from prometheus_client import Counter
 
 from balto.core.errors import BaltoError, ClientError, ServerFault, ServiceUnavailable
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import INTERNAL_ERROR, Request, Response, error_response
 from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.limits import network_of
-from balto.core.metrics import Metrics
+from balto.core.metrics import ServerMetrics
 from balto.socketio import (
     CorsConfig,
     EngineConfig,
@@ -86,13 +87,19 @@ class SocketIOShell:
         cors: CorsConfig | None = None,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         max_sessions_per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS,
-        metrics: Metrics | None = None,
+        metrics: ServerMetrics | None = None,
     ) -> None:
         self.server = SocketIOServer(engine_config, wakeup=self._wake)
         self.cors = cors or CorsConfig()
         self.max_sessions = max_sessions
         self.max_sessions_per_address = max_sessions_per_address
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics or ServerMetrics()
+        self._sessions_refused = Counter(
+            "balto_socketio_sessions_refused",
+            "Socket.IO sessions refused by the session caps",
+            ["cap"],
+            registry=self.metrics.registry,
+        )
         self._addresses: dict[str, str] = {}  # engine sid → client address, while open
         self._wakeups = Wakeups()
         self._timer_changed = trio.Event()
@@ -157,13 +164,13 @@ class SocketIOShell:
         for sid in [sid for sid in self._addresses if engine.get(sid) is None]:
             del self._addresses[sid]  # reaped since
         if len(engine) >= self.max_sessions:
-            self.metrics.socketio_sessions_refused.labels("total").inc()
+            self._sessions_refused.labels("total").inc()
             raise ServiceUnavailable("Limite de conexões Socket.IO atingido; tente mais tarde")
         network = network_of(address)
         if sum(1 for a in self._addresses.values() if a == network) >= (
             self.max_sessions_per_address
         ):
-            self.metrics.socketio_sessions_refused.labels("per_address").inc()
+            self._sessions_refused.labels("per_address").inc()
             raise ServiceUnavailable(
                 "Limite de conexões Socket.IO por endereço atingido; tente mais tarde"
             )

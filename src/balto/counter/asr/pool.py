@@ -14,10 +14,10 @@ from collections.abc import Callable, Hashable
 import trio
 
 from balto.core.errors import RecognizerError
-from balto.core.metrics import Metrics
 from balto.counter.asr.base import DecodeOptions, Transcriber
 from balto.counter.asr.fair import FairQueue, Job
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
+from balto.counter.metrics import CounterMetrics
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class WhisperPool:
         factory: Callable[[], Transcriber],
         *,
         workers: int,
-        metrics: Metrics,
+        metrics: CounterMetrics,
         max_pending_per_owner: int = 4,
     ) -> None:
         self._factory = factory

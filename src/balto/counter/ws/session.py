@@ -18,12 +18,12 @@ import trio_websocket
 from balto.core.errors import BaltoError, RecognizerError, StorageError
 from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.lifecycle import Lifecycle
-from balto.core.metrics import Metrics
 from balto.counter.asr.base import DecodeOptions, Recognizer
 from balto.counter.audio.segmenter import DecodeJob, Segmenter
 from balto.counter.audio.types import SAMPLE_RATE_HZ
 from balto.counter.config import CounterConfig
 from balto.counter.detect import Detector, Opportunity, RuleSet
+from balto.counter.metrics import CounterMetrics
 from balto.counter.store import Balcao, Store
 from balto.counter.ws import protocol
 from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Recommendation, encode
@@ -42,7 +42,7 @@ class CounterServices:
     config: CounterConfig
     store: Store
     recognizer: Recognizer
-    metrics: Metrics
+    metrics: CounterMetrics
     lifecycle: Lifecycle
     rules: RulesCache
 
