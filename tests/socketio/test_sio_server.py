@@ -160,7 +160,7 @@ def test_rooms(h: Harness) -> None:
     assert [h.get(c) for c in clients] == [['42["room"]'], [], ['42["one"]']]
     h.server.emit("all")
     assert [h.get(c) for c in clients] == [['42["all"]']] * 3
-    assert h.server.rooms.rooms_of(sids[0]) == {sids[0], "counter-1"}
+    assert h.server.rooms_of(sids[0]) == {sids[0], "counter-1"}
 
 
 def test_server_ack_callback(h: Harness) -> None:
@@ -181,8 +181,8 @@ def test_client_disconnect_keeps_the_engine_session(h: Harness) -> None:
     h.server.enter_room(sid, "r")
     h.post(a, "1")
     assert h.disconnects == [(sid, "client disconnect")]
-    assert not a.closed and h.server.engine.get(a.sid) is a
-    assert h.server.rooms.members("r") == frozenset()
+    assert not a.closed and h.server.session(a.sid) is a
+    assert h.server.room_members("r") == frozenset()
     assert h.connect(a) != sid  # the same engine session can connect again
 
 
@@ -201,7 +201,7 @@ def test_close_connection(h: Harness) -> None:
     h.server.close_connection(sid, 2.0)
     assert h.get(a, 2.0) == ["41", "1"]
     assert h.disconnects == [(sid, "server disconnect")]
-    assert h.server.engine.get(a.sid) is None  # flushed: forgotten
+    assert h.server.session(a.sid) is None  # flushed: forgotten
 
 
 def test_engine_close_disconnects_the_socket(h: Harness) -> None:
@@ -209,7 +209,7 @@ def test_engine_close_disconnects_the_socket(h: Harness) -> None:
     sid = h.connect(a)
     h.server.handle_post(a, b"1", 1.0)
     assert h.disconnects == [(sid, "client disconnect")]
-    assert h.server.engine.get(a.sid) is None
+    assert h.server.session(a.sid) is None
     assert not h.server.sids
 
 
@@ -223,7 +223,7 @@ def test_ping_timeout_disconnects(h: Harness) -> None:
     assert h.disconnects == [(sid, "ping timeout")]
     assert h.get(a, 46.0) == ["1"]
     h.server.on_timer(100.0)
-    assert len(h.server.engine) == 0
+    assert h.server.session_count == 0
 
 
 def test_malformed_socketio_packet_closes_the_connection(h: Harness) -> None:
@@ -266,7 +266,7 @@ def test_full_upgrade_flow_keeps_order(h: Harness) -> None:
     assert a.take_ws_output().frames == ['432["pong"]']
     h.server.handle_ws_closed(a, 2.0)
     assert h.disconnects == [(sid, "transport close")]
-    assert h.server.engine.get(a.sid) is None
+    assert h.server.session(a.sid) is None
 
 
 def test_direct_websocket_session(h: Harness) -> None:

@@ -119,6 +119,7 @@ class PartnumberApp:
         self.router.add("GET", "/tasks/{task_id}", self.get_task)
         self.router.add("GET", "/health", self.health)
         self.router.add("GET", "/metrics", self.get_metrics)
+        shell.mount(self.router)
         self.sio.on_connect(self._on_connect)
         self.sio.on("join", self._on_join)
         self.sio.on("ping_event", self._on_ping)
@@ -127,8 +128,8 @@ class PartnumberApp:
     # -- the HttpApp protocol -------------------------------------------------------------
 
     async def handle_http(self, request: Request) -> Response:
-        if self.shell.handles(request.path):
-            return await self.shell.handle_http(request)
+        """Route ``request`` (``/socket.io/`` included) and add the CORS headers: the one place
+        where they are applied."""
         try:
             cors = tuple(cors_headers(self.shell.cors, request))
         except BaltoError as exc:
@@ -165,7 +166,7 @@ class PartnumberApp:
                 "status": "ok",
                 "tasks": len(self.registry),
                 "queued": self.worker.queued,
-                "socketio_sessions": len(self.sio.engine),
+                "socketio_sessions": self.sio.session_count,
             },
         )
 
@@ -185,7 +186,7 @@ class PartnumberApp:
         room = _room_of(data)
         if room is None:
             return {"status": "error", "error": 'Envie {"room_id": "..."} no evento join'}
-        already_member = room in self.sio.rooms.rooms_of(sid)
+        already_member = room in self.sio.rooms_of(sid)
         self.sio.enter_room(sid, room)
         for event, payload in self.registry.replay(room, already_member=already_member):
             self.sio.emit(event, payload, to=sid)

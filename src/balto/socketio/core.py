@@ -19,6 +19,7 @@ from balto.socketio.packets import encode_packet as _encode
 from balto.socketio.rooms import Rooms
 
 __all__ = [
+    "AckCallback",
     "ConnectHandler",
     "ConnectionRefused",
     "DisconnectHandler",

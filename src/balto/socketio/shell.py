@@ -1,14 +1,14 @@
 """The Trio shell of the sans-IO Socket.IO server (:mod:`balto.socketio`) on Balto's h11 core.
 
 It follows the contract in :mod:`balto.socketio.server`: ``/socket.io/`` polling requests are
-answered from :meth:`SocketIOShell.handle_http` (a long-poll GET simply awaits its session's
-wakeup), WebSocket requests get a reader and a writer task, and :meth:`SocketIOShell.run` owns
-the single timer task (pings, timeouts, reaping) and closes every session on shutdown.
+routed (:meth:`SocketIOShell.mount`) to :meth:`SocketIOShell.handle_http` (a long-poll GET simply
+awaits its session's wakeup), WebSocket requests get a reader and a writer task, and
+:meth:`SocketIOShell.run` owns the single timer task (pings, timeouts, reaping) and closes every
+session on shutdown.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -18,9 +18,10 @@ from typing import ParamSpec, TypeVar
 import trio
 import trio_websocket
 
-from balto.core.errors import BaltoError, ClientError, ServerFault, ServiceUnavailable
+from balto.core.errors import BaltoError, ServerFault, ServiceUnavailable
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import INTERNAL_ERROR, Request, Response, error_response
+from balto.core.http.router import Router
 from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.limits import network_of
 from balto.core.metrics import Metrics
@@ -39,7 +40,8 @@ __all__ = ["POLL_CONTENT_TYPE", "ServiceUnavailable", "SocketIOShell", "cors_hea
 
 log = logging.getLogger(__name__)
 
-SOCKETIO_PATHS = frozenset({"/socket.io", "/socket.io/"})
+SOCKETIO_PATH = "/socket.io/"
+SOCKETIO_PATHS = frozenset({"/socket.io", SOCKETIO_PATH})
 POLL_CONTENT_TYPE = "text/plain; charset=UTF-8"
 POST_CONTENT_TYPE = "text/html; charset=UTF-8"  # python-engineio answers "ok" this way
 DEFAULT_MAX_SESSIONS = 1000
@@ -153,10 +155,10 @@ class SocketIOShell:
         return session
 
     def _check_capacity(self, address: str) -> None:
-        engine = self.server.engine
-        for sid in [sid for sid in self._addresses if engine.get(sid) is None]:
+        server = self.server
+        for sid in [sid for sid in self._addresses if server.session(sid) is None]:
             del self._addresses[sid]  # reaped since
-        if len(engine) >= self.max_sessions:
+        if server.session_count >= self.max_sessions:
             self.metrics.socketio_sessions_refused.labels("total").inc()
             raise ServiceUnavailable("Limite de conexões Socket.IO atingido; tente mais tarde")
         network = network_of(address)
@@ -169,16 +171,20 @@ class SocketIOShell:
             )
 
     # ------------------------------------------------------------ HTTP (polling)
+    def mount(self, router: Router) -> None:
+        """Route ``GET``/``POST``/``OPTIONS`` on ``/socket.io/`` to :meth:`handle_http`.
+
+        CORS is not applied here: the application adds :func:`cors_headers` to every answer
+        it gives, these included (one place for the whole port)."""
+        for method in ("GET", "POST", "OPTIONS"):
+            router.add(method, SOCKETIO_PATH, self.handle_http)
+
     async def handle_http(self, request: Request) -> Response:
+        """Answer one Engine.IO polling request (no CORS headers; see :meth:`mount`)."""
         try:
-            headers = tuple(cors_headers(self.cors, request))
-        except ClientError as exc:
-            return error_response(exc)
-        try:
-            response = await self._dispatch(request)
+            return await self._dispatch(request)
         except BaltoError as exc:
-            response = error_response(exc)
-        return dataclasses.replace(response, headers=response.headers + headers)
+            return error_response(exc)
 
     async def _dispatch(self, request: Request) -> Response:
         req = self.server.classify(request.method, _query(request), websocket=False)
