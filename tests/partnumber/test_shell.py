@@ -178,3 +178,31 @@ async def test_socketio_is_a_route_with_the_apps_cors() -> None:
     assert foreign.status == 403
     wrong = await app.handle_http(_request("PUT", "/socket.io/?EIO=4&transport=polling"))
     assert wrong.status == 405
+
+
+async def test_a_handler_bug_fails_that_call_only() -> None:
+    shell = SocketIOShell()
+    calls: list[str] = []
+
+    def buggy(sid: str, *args: object) -> str:
+        calls.append(sid)
+        raise ZeroDivisionError("handler bug")
+
+    shell.on("boom", buggy)
+    shell.on("ok", lambda sid: "fine")
+    opened = await shell.handle_http(_request("GET", "/socket.io/?EIO=4&transport=polling"))
+    engine_sid = json.loads(opened.body[1:])["sid"]
+    target = f"/socket.io/?EIO=4&transport=polling&sid={engine_sid}"
+
+    async def post(body: bytes) -> int:
+        request = Request("POST", target, (("host", "localhost:5000"),), body)
+        return (await shell.handle_http(request)).status
+
+    assert await post(b"40") == 200
+    assert (await shell.handle_http(_request("GET", target))).body.startswith(b"40{")
+    assert await post(b'421["boom"]\x1e422["ok"]') == 500
+    assert len(calls) == 1
+    assert 'balto_crashes_total{boundary="socketio_handler"} 1.0' in shell.metrics.render().decode()
+    # the session lives on; the handler after the crash still ran and acked
+    assert (await shell.handle_http(_request("GET", target))).body == b'432["fine"]'
+    assert shell.session_count == 1

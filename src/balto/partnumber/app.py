@@ -104,7 +104,7 @@ class PartnumberApp:
         queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
         self.shell = shell
-        self.sio = shell.server
+        self.sio = shell  # the Socket.IO facade: handlers, emit, rooms
         self.metrics = shell.metrics
         self.registry = registry or TaskRegistry()
         self.worker = ClassificationWorker(

@@ -7,20 +7,23 @@ Output model: one outbound queue shared by both transports, so nothing is lost o
 during the polling → WebSocket upgrade. Writers *pull* from it:
 
 * a polling GET calls :meth:`begin_get`; ``None`` means "park the request", then the shell calls
-  :meth:`poll_get` each time the session's ``wakeup`` hook fires until it returns a body (or
+  :meth:`poll_get` each time the session has news until it returns a body (or
   :meth:`cancel_get` if the HTTP client went away);
-* a WebSocket writer calls :meth:`take_ws_output` after each wakeup, sends the frames and closes
-  the socket when told to.
+* a WebSocket writer calls :meth:`take_ws_output` whenever the session has news, sends the
+  frames and closes the socket when told to.
 
-Input methods return the :mod:`events <balto.socketio.engineio.events>` to act on; protocol
-violations raise :class:`EngineProtocolError`, whose ``events`` must be processed too. Timers:
-sleep until :meth:`next_deadline`, then call :meth:`on_timer`.
+"News" is not a callback: the session raises a flag, and its owner reads (and clears) it with
+:meth:`take_wakeup` after each call, then tells the shell whom to wake.
+
+Input methods return the :mod:`events <balto.socketio.engineio.events>` to act on. A protocol
+violation updates the state first (the session closes, or the upgrade is aborted) and then
+raises a plain :class:`EngineProtocolError` that carries nothing to process. Timers: sleep until
+:meth:`next_deadline`, then call :meth:`on_timer`.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from enum import Enum
 
 from balto.core.errors import PayloadTooLarge
@@ -63,8 +66,8 @@ class _Ws(Enum):
 class EngineSession:
     """Server side of one Engine.IO connection.
 
-    ``wakeup`` is called (synchronously, with no arguments) whenever a parked GET or the
-    WebSocket writer may have something new to do: output queued, upgrade progress, close.
+    :meth:`take_wakeup` is true once a parked GET or the WebSocket writer may have something
+    new to do since the last call: output queued, upgrade progress, close.
     """
 
     def __init__(
@@ -73,11 +76,10 @@ class EngineSession:
         transport: Transport,
         now: float,
         config: EngineConfig | None = None,
-        wakeup: Callable[[], None] | None = None,
     ) -> None:
         self.sid = sid
         self.config = config or EngineConfig()
-        self._wakeup = wakeup or (lambda: None)
+        self._woken = False
         self._queue: deque[Packet] = deque()
         self._ws_out: list[str | bytes] = []
         self._ws = _Ws.ACTIVE if transport is Transport.WEBSOCKET else _Ws.NONE
@@ -110,6 +112,14 @@ class EngineSession:
     @property
     def has_output(self) -> bool:
         return bool(self._queue or self._ws_out)
+
+    def take_wakeup(self) -> bool:
+        """Whether the session has news for its GET or WebSocket writer since the last call."""
+        woken, self._woken = self._woken, False
+        return woken
+
+    def _wakeup(self) -> None:
+        self._woken = True
 
     def discardable(self, now: float) -> bool:
         """True once the session is closed and its last packets were flushed or abandoned
@@ -148,8 +158,8 @@ class EngineSession:
         session (transport error) and raises; the parked one is then answered with ``1``."""
         self._check_http_allowed()
         if self._get_pending:
-            events = self.close(now, CloseReason.TRANSPORT_ERROR)
-            raise EngineProtocolError("overlapping GET requests", events=events)
+            self.close(now, CloseReason.TRANSPORT_ERROR)
+            raise EngineProtocolError("overlapping GET requests")
         self._get_pending = True
         return self.poll_get()
 
@@ -182,10 +192,9 @@ class EngineSession:
             raise PayloadTooLarge("payload exceeds maxPayload")
         try:
             packets = decode_payload(body)
-        except EngineProtocolError as exc:
-            raise EngineProtocolError(
-                exc.message, events=self.close(now, CloseReason.TRANSPORT_ERROR)
-            ) from exc
+        except EngineProtocolError:
+            self.close(now, CloseReason.TRANSPORT_ERROR)
+            raise
         events: list[Event] = []
         for packet in packets:
             events.extend(self._receive(packet, now))
@@ -216,12 +225,12 @@ class EngineSession:
             return []  # a late frame from an aborted upgrade, or after close
         try:
             packet = decode_frame(frame, self.config.max_payload)
-        except EngineProtocolError as exc:
+        except EngineProtocolError:
             if self._ws is _Ws.ACTIVE:
-                events = self.close(now, CloseReason.TRANSPORT_ERROR)
+                self.close(now, CloseReason.TRANSPORT_ERROR)
             else:
-                events = self._abort_upgrade()
-            raise EngineProtocolError(exc.message, status=exc.status, events=events) from exc
+                self._abort_upgrade()
+            raise
         if self._ws is _Ws.ACTIVE:
             return self._receive(packet, now)
         if self._ws is _Ws.PROBING and packet == Packet(PacketType.PING, "probe"):
