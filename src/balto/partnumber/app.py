@@ -28,7 +28,7 @@ from balto.partnumber.classify.validation import (
     MAX_PARTNUMBER,
     clean_request,
 )
-from balto.partnumber.tasks import Emission, Task, TaskRegistry
+from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import DEFAULT_QUEUE_SIZE, ClassificationWorker, ClassifierLike
 from balto.socketio.shell import SocketIOShell, cors_headers
 
@@ -110,7 +110,7 @@ class PartnumberApp:
         self.worker = ClassificationWorker(
             classifier,
             self.registry,
-            self.publish,
+            shell,
             boundary=self.metrics.boundary,
             queue_size=queue_size,
         )
@@ -174,10 +174,6 @@ class PartnumberApp:
         return Response(200, self.metrics.render(), content_type=self.metrics.content_type)
 
     # -- Socket.IO ------------------------------------------------------------------------
-
-    def publish(self, task: Task, emissions: list[Emission]) -> None:
-        for event, payload in emissions:
-            self.sio.emit(event, payload, to=task.room_id)
 
     def _on_connect(self, sid: str, auth: Any) -> None:
         self.sio.emit("connected", {"socket_session_id": sid}, to=sid)
