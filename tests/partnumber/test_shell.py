@@ -10,6 +10,7 @@ import trio.testing
 import trio_websocket
 
 from balto.core.http.messages import Request
+from balto.partnumber.app import PartnumberApp
 from balto.socketio import EngineConfig
 from balto.socketio.shell import SocketIOShell
 from balto.socketio.wakeups import Wakeups
@@ -143,14 +144,23 @@ def _request(method: str, target: str, *headers: tuple[str, str]) -> Request:
     return Request(method, target, (("host", "localhost:5000"), *headers))
 
 
-async def test_shell_answers_polling_cors_and_capacity_directly() -> None:
+async def test_shell_answers_polling_and_capacity_directly() -> None:
     shell = SocketIOShell(max_sessions=1)
     opened = await shell.handle_http(_request("GET", "/socket.io/?EIO=4&transport=polling"))
     assert opened.status == 200 and opened.body.startswith(b"0{")
     assert opened.content_type == "text/plain; charset=UTF-8"
+    assert opened.headers == ()  # CORS is the application's, applied once for every route
     full = await shell.handle_http(_request("GET", "/socket.io/?EIO=4&transport=polling"))
     assert full.status == 503 and "Limite de conexões" in json.loads(full.body)["error"]
-    preflight = await shell.handle_http(
+    assert shell.handles("/socket.io/") and not shell.handles("/socket.io/x")
+
+
+async def test_socketio_is_a_route_with_the_apps_cors() -> None:
+    shell = SocketIOShell(max_sessions=1)
+    app = PartnumberApp(ScriptedClassifier(), shell)
+    opened = await app.handle_http(_request("GET", "/socket.io?EIO=4&transport=polling"))
+    assert opened.status == 200 and opened.body.startswith(b"0{")
+    preflight = await app.handle_http(
         _request(
             "OPTIONS",
             "/socket.io/?EIO=4&transport=polling",
@@ -161,8 +171,38 @@ async def test_shell_answers_polling_cors_and_capacity_directly() -> None:
     assert preflight.status == 200
     assert ("Access-Control-Allow-Origin", "http://localhost:5000") in preflight.headers
     assert ("Access-Control-Allow-Headers", "content-type") in preflight.headers
-    foreign = await shell.handle_http(
+    assert sum(1 for name, _ in preflight.headers if name == "Access-Control-Allow-Origin") == 1
+    foreign = await app.handle_http(
         _request("GET", "/socket.io/?EIO=4&transport=polling", ("origin", "http://x.example"))
     )
     assert foreign.status == 403
-    assert shell.handles("/socket.io/") and not shell.handles("/socket.io/x")
+    wrong = await app.handle_http(_request("PUT", "/socket.io/?EIO=4&transport=polling"))
+    assert wrong.status == 405
+
+
+async def test_a_handler_bug_fails_that_call_only() -> None:
+    shell = SocketIOShell()
+    calls: list[str] = []
+
+    def buggy(sid: str, *args: object) -> str:
+        calls.append(sid)
+        raise ZeroDivisionError("handler bug")
+
+    shell.on("boom", buggy)
+    shell.on("ok", lambda sid: "fine")
+    opened = await shell.handle_http(_request("GET", "/socket.io/?EIO=4&transport=polling"))
+    engine_sid = json.loads(opened.body[1:])["sid"]
+    target = f"/socket.io/?EIO=4&transport=polling&sid={engine_sid}"
+
+    async def post(body: bytes) -> int:
+        request = Request("POST", target, (("host", "localhost:5000"),), body)
+        return (await shell.handle_http(request)).status
+
+    assert await post(b"40") == 200
+    assert (await shell.handle_http(_request("GET", target))).body.startswith(b"40{")
+    assert await post(b'421["boom"]\x1e422["ok"]') == 500
+    assert len(calls) == 1
+    assert 'balto_crashes_total{boundary="socketio_handler"} 1.0' in shell.metrics.render().decode()
+    # the session lives on; the handler after the crash still ran and acked
+    assert (await shell.handle_http(_request("GET", target))).body == b'432["fine"]'
+    assert shell.session_count == 1

@@ -28,7 +28,7 @@ from balto.partnumber.classify.validation import (
     MAX_PARTNUMBER,
     clean_request,
 )
-from balto.partnumber.tasks import Emission, Task, TaskRegistry
+from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import DEFAULT_QUEUE_SIZE, ClassificationWorker, ClassifierLike
 from balto.socketio.shell import SocketIOShell, cors_headers
 
@@ -104,13 +104,13 @@ class PartnumberApp:
         queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
         self.shell = shell
-        self.sio = shell.server
+        self.sio = shell  # the Socket.IO facade: handlers, emit, rooms
         self.metrics = shell.metrics
         self.registry = registry or TaskRegistry()
         self.worker = ClassificationWorker(
             classifier,
             self.registry,
-            self.publish,
+            shell,
             boundary=self.metrics.boundary,
             queue_size=queue_size,
         )
@@ -119,6 +119,7 @@ class PartnumberApp:
         self.router.add("GET", "/tasks/{task_id}", self.get_task)
         self.router.add("GET", "/health", self.health)
         self.router.add("GET", "/metrics", self.get_metrics)
+        shell.mount(self.router)
         self.sio.on_connect(self._on_connect)
         self.sio.on("join", self._on_join)
         self.sio.on("ping_event", self._on_ping)
@@ -127,8 +128,8 @@ class PartnumberApp:
     # -- the HttpApp protocol -------------------------------------------------------------
 
     async def handle_http(self, request: Request) -> Response:
-        if self.shell.handles(request.path):
-            return await self.shell.handle_http(request)
+        """Route ``request`` (``/socket.io/`` included) and add the CORS headers: the one place
+        where they are applied."""
         try:
             cors = tuple(cors_headers(self.shell.cors, request))
         except BaltoError as exc:
@@ -165,7 +166,7 @@ class PartnumberApp:
                 "status": "ok",
                 "tasks": len(self.registry),
                 "queued": self.worker.queued,
-                "socketio_sessions": len(self.sio.engine),
+                "socketio_sessions": self.sio.session_count,
             },
         )
 
@@ -174,10 +175,6 @@ class PartnumberApp:
 
     # -- Socket.IO ------------------------------------------------------------------------
 
-    def publish(self, task: Task, emissions: list[Emission]) -> None:
-        for event, payload in emissions:
-            self.sio.emit(event, payload, to=task.room_id)
-
     def _on_connect(self, sid: str, auth: Any) -> None:
         self.sio.emit("connected", {"socket_session_id": sid}, to=sid)
 
@@ -185,7 +182,7 @@ class PartnumberApp:
         room = _room_of(data)
         if room is None:
             return {"status": "error", "error": 'Envie {"room_id": "..."} no evento join'}
-        already_member = room in self.sio.rooms.rooms_of(sid)
+        already_member = room in self.sio.rooms_of(sid)
         self.sio.enter_room(sid, room)
         for event, payload in self.registry.replay(room, already_member=already_member):
             self.sio.emit(event, payload, to=sid)

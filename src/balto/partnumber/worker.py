@@ -2,14 +2,15 @@
 
 The classifier is blocking and CPU-bound, so it runs in a Trio worker thread (capacity 1). Its
 progress callbacks arrive on that thread and are handed to Trio with
-:func:`trio.from_thread.run_sync`, where the registry turns them into room emissions.
+:func:`trio.from_thread.run_sync`, where the registry turns them into emissions that go straight
+to the task's Socket.IO room through the :class:`Emitter` (no callback back up through the app).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import trio
 
@@ -18,7 +19,7 @@ from balto.core.isolation import Boundary
 from balto.partnumber.classify.models import Classification, ClassifyRequest, Progress
 from balto.partnumber.tasks import Emission, Task, TaskRegistry
 
-__all__ = ["ClassificationWorker", "ClassifierLike", "Publish"]
+__all__ = ["ClassificationWorker", "ClassifierLike", "Emitter"]
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,10 @@ class ClassifierLike(Protocol):
     ) -> Classification: ...
 
 
-#: ``publish(task, emissions)``: send the registry's emissions to the task's room.
-Publish = Callable[[Task, list[Emission]], None]
+class Emitter(Protocol):
+    """Where task events go: the Socket.IO facade (:class:`~balto.socketio.shell.SocketIOShell`)."""
+
+    def emit(self, event: str, *args: Any, to: str | None = None) -> None: ...
 
 
 class ClassificationWorker:
@@ -44,7 +47,7 @@ class ClassificationWorker:
         self,
         classifier: ClassifierLike,
         registry: TaskRegistry,
-        publish: Publish,
+        emitter: Emitter,
         *,
         boundary: Boundary,
         queue_size: int = DEFAULT_QUEUE_SIZE,
@@ -52,7 +55,7 @@ class ClassificationWorker:
         self._boundary = boundary
         self._classifier = classifier
         self._registry = registry
-        self._publish = publish
+        self._emitter = emitter
         self._send, self._receive = trio.open_memory_channel[str](queue_size)
         self._limiter = trio.CapacityLimiter(1)
 
@@ -111,3 +114,7 @@ class ClassificationWorker:
 
     def _on_progress(self, task: Task, progress: Progress) -> None:
         self._publish(task, self._registry.progress(task.task_id, progress))
+
+    def _publish(self, task: Task, emissions: list[Emission]) -> None:
+        for event, payload in emissions:
+            self._emitter.emit(event, payload, to=task.room_id)

@@ -1,9 +1,10 @@
 """Socket.IO v5 server logic (namespace ``/`` only) over Engine.IO sessions, sans-IO.
 
 The transport entry points live in :class:`~balto.socketio.server.SocketIOServer`; this holds
-the Socket.IO logic and the application API: handler registration, ``emit`` (to everyone, a
-room or one sid), rooms, acks both ways, and server-side disconnect. Handlers are plain sync
-callables, invoked while the shell feeds input; whatever they raise propagates to the shell.
+the Socket.IO protocol state: links to Engine.IO sessions, rooms, ack ids both ways, connect
+handshakes and server-side disconnect. It calls no application code: what the client did comes
+back as :mod:`events <balto.socketio.events>`, and the caller answers with :meth:`accept`,
+:meth:`refuse` and :meth:`ack`.
 """
 
 from __future__ import annotations
@@ -14,25 +15,12 @@ from typing import Any
 
 from balto.socketio.engineio.session import EngineSession
 from balto.socketio.errors import SocketIOProtocolError
+from balto.socketio.events import AckReceived, Connected, Disconnected, Event, EventReceived
 from balto.socketio.packets import RESERVED_EVENTS, PacketDecoder, PacketType, SioPacket
 from balto.socketio.packets import encode_packet as _encode
 from balto.socketio.rooms import Rooms
 
-__all__ = [
-    "ConnectHandler",
-    "ConnectionRefused",
-    "DisconnectHandler",
-    "EventHandler",
-    "SocketIOCore",
-]
-
-#: ``handler(sid, *args)``; the return value answers the client's ack (tuple = several args).
-EventHandler = Callable[..., Any]
-#: ``handler(sid, auth)`` (auth: the CONNECT payload or ``None``); ``False`` refuses.
-ConnectHandler = Callable[[str, Any], Any]
-#: ``handler(sid, reason)``.
-DisconnectHandler = Callable[[str, str], None]
-AckCallback = Callable[..., None]
+__all__ = ["CLIENT_DISCONNECT", "SERVER_DISCONNECT", "ConnectionRefused", "SocketIOCore"]
 
 CLIENT_DISCONNECT = "client disconnect"
 SERVER_DISCONNECT = "server disconnect"
@@ -53,12 +41,13 @@ class Link:
     """Socket.IO state of one Engine.IO session."""
 
     engine: EngineSession
+    touched: set[EngineSession]  # the core's set of sessions given output since last drained
     decoder: PacketDecoder = field(default_factory=PacketDecoder)
     sid: str | None = None  # Socket.IO sid once connected to "/"
-    connecting: bool = False  # inside the connect handler: emits are buffered
+    connecting: bool = False  # CONNECT seen, not yet accepted: emits are buffered
     buffered: list[str | bytes] = field(default_factory=list)
     next_ack_id: int = 0
-    callbacks: dict[int, AckCallback] = field(default_factory=dict)
+    pending_acks: set[int] = field(default_factory=set)
 
     def send(self, messages: list[str | bytes]) -> None:
         if self.connecting:
@@ -66,9 +55,11 @@ class Link:
         else:
             for message in messages:
                 self.engine.send_message(message)
+            self.touched.add(self.engine)
 
 
-def _ack_args(result: Any) -> list[Any]:
+def ack_args(result: Any) -> list[Any]:
+    """A handler's return value as ack arguments (``None``: none; a tuple: several)."""
     if result is None:
         return []
     if isinstance(result, tuple):
@@ -77,33 +68,25 @@ def _ack_args(result: Any) -> list[Any]:
 
 
 class SocketIOCore:
-    """Socket.IO protocol logic and application API (see module docstring)."""
+    """Socket.IO protocol state (see module docstring)."""
 
     def __init__(self, new_id: Callable[[], str]) -> None:
         self._new_id = new_id
         self._links: dict[str, Link] = {}  # by Engine.IO sid
         self._sockets: dict[str, Link] = {}  # by Socket.IO sid
+        self._touched: set[EngineSession] = set()
         self.rooms = Rooms()
-        self._handlers: dict[str, EventHandler] = {}
-        self._on_connect: ConnectHandler | None = None
-        self._on_disconnect: DisconnectHandler | None = None
 
-    # ------------------------------------------------------------ registration
-    def on(self, event: str, handler: EventHandler) -> None:
-        if event in RESERVED_EVENTS:
-            raise ValueError(f"{event!r} is reserved; use on_connect/on_disconnect")
-        self._handlers[event] = handler
+    def take_touched(self) -> set[EngineSession]:
+        """The sessions given output since the last call."""
+        touched = set(self._touched)
+        self._touched.clear()  # the links share this very set
+        return touched
 
-    def on_connect(self, handler: ConnectHandler) -> None:
-        self._on_connect = handler
-
-    def on_disconnect(self, handler: DisconnectHandler) -> None:
-        self._on_disconnect = handler
-
-    # ------------------------------------------------------------ application API
+    # ------------------------------------------------------------ application side
     @property
     def sids(self) -> frozenset[str]:
-        """Socket.IO sids currently connected."""
+        """Socket.IO sids currently connected (or connecting)."""
         return frozenset(self._sockets)
 
     def engine_sid(self, sid: str) -> str | None:
@@ -116,25 +99,26 @@ class SocketIOCore:
         *args: Any,
         to: str | None = None,
         skip_sid: str | None = None,
-        callback: AckCallback | None = None,
-    ) -> None:
-        """Send an event to every connected socket, or to room/sid ``to``.
-        ``callback(*args)`` is called when the (single) receiver acknowledges."""
+        want_ack: bool = False,
+    ) -> int | None:
+        """Send an event to every connected socket, or to room/sid ``to``. With ``want_ack``,
+        ``to`` must be one connected sid; the returned id comes back in ``AckReceived``."""
         if event in RESERVED_EVENTS:
             raise ValueError(f"{event!r} is a reserved event name")
-        targets = self._sockets.keys() if to is None else self.rooms.members(to)
-        links = [self._sockets[s] for s in targets if s != skip_sid and s in self._sockets]
-        if callback is not None:
+        if want_ack:
             if to is None or to not in self._sockets:
-                raise ValueError("an ack callback needs a single connected sid as 'to'")
+                raise ValueError("an ack needs a single connected sid as 'to'")
             link = self._sockets[to]
             ack_id, link.next_ack_id = link.next_ack_id, link.next_ack_id + 1
-            link.callbacks[ack_id] = callback
+            link.pending_acks.add(ack_id)
             link.send(_encode(SioPacket(PacketType.EVENT, "/", [event, *args], ack_id)))
-            return
+            return ack_id
+        targets = self._sockets.keys() if to is None else self.rooms.members(to)
+        links = [self._sockets[s] for s in targets if s != skip_sid and s in self._sockets]
         messages = _encode(SioPacket(PacketType.EVENT, "/", [event, *args]))
         for link in links:
             link.send(messages)
+        return None
 
     def enter_room(self, sid: str, room: str) -> None:
         if sid in self._sockets:
@@ -143,98 +127,103 @@ class SocketIOCore:
     def leave_room(self, sid: str, room: str) -> None:
         self.rooms.leave(sid, room)
 
-    def disconnect(self, sid: str) -> None:
+    def disconnect(self, sid: str) -> list[Event]:
         """Disconnect ``sid`` from ``/`` (sends ``41``); the Engine.IO session stays open."""
         link = self._sockets.get(sid)
+        if link is None:
+            return []
+        link.send(_encode(SioPacket(PacketType.DISCONNECT)))
+        return self._drop(link, SERVER_DISCONNECT)
+
+    def accept(self, sid: str) -> None:
+        """Answer ``Connected(sid)``: send CONNECT, then what was emitted to ``sid`` meanwhile.
+        A no-op if ``sid`` is gone or already accepted."""
+        link = self._sockets.get(sid)
+        if link is None or not link.connecting:
+            return
+        link.connecting = False
+        buffered, link.buffered = link.buffered, []
+        link.send(_encode(SioPacket(PacketType.CONNECT, "/", {"sid": sid})))
+        link.send(buffered)
+
+    def refuse(self, sid: str, payload: dict[str, Any] | None) -> None:
+        """Answer ``Connected(sid)`` with a refusal: ``44`` + ``payload`` (``None``: silently,
+        when the connect handler crashed). The socket never connected."""
+        link = self._sockets.get(sid)
+        if link is None or not link.connecting:
+            return
+        link.connecting, link.buffered = False, []
+        self._forget(link)
+        if payload is not None:
+            link.send(_encode(SioPacket(PacketType.CONNECT_ERROR, "/", payload)))
+
+    def ack(self, sid: str, ack_id: int, result: Any) -> None:
+        """Answer ``EventReceived(sid, ..., ack_id)`` with a handler's return value."""
+        link = self._sockets.get(sid)
         if link is not None:
-            link.send(_encode(SioPacket(PacketType.DISCONNECT)))
-            self._drop(link, SERVER_DISCONNECT)
+            link.send(_encode(SioPacket(PacketType.ACK, "/", ack_args(result), ack_id)))
 
     # ------------------------------------------------------------ engine side
     def attach(self, engine: EngineSession) -> None:
-        self._links[engine.sid] = Link(engine)
+        self._links[engine.sid] = Link(engine, self._touched)
 
-    def detach(self, engine_sid: str, reason: str) -> None:
+    def detach(self, engine_sid: str, reason: str) -> list[Event]:
         """The Engine.IO session closed: disconnect its socket (if any)."""
         link = self._links.pop(engine_sid, None)
         if link is not None and link.sid is not None:
-            self._drop(link, reason)
+            return self._drop(link, reason)
+        return []
 
-    def receive(self, engine_sid: str, message: str | bytes) -> None:
+    def receive(self, engine_sid: str, message: str | bytes) -> list[Event]:
         """One Engine.IO message. Raises :class:`SocketIOProtocolError` on malformed input
         (the caller must then close the Engine.IO session)."""
         link = self._links.get(engine_sid)
         if link is None:
-            return
+            return []
         packet = link.decoder.feed(message)
         if packet is None:
-            return
+            return []
         kind = packet.type
         if kind is PacketType.CONNECT:
-            self._connect(link, packet)
-        elif packet.namespace != "/" or link.sid is None:
-            return  # not connected to that namespace: ignored like the reference servers
-        elif kind is PacketType.DISCONNECT:
-            self._drop(link, CLIENT_DISCONNECT)
-        elif kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
-            self._event(link, link.sid, packet)
-        elif kind in (PacketType.ACK, PacketType.BINARY_ACK):
-            callback = link.callbacks.pop(packet.id, None) if packet.id is not None else None
-            if callback is not None:
-                callback(*packet.data)
-        else:
-            raise SocketIOProtocolError("clients may not send CONNECT_ERROR")
+            return self._connect(link, packet)
+        if packet.namespace != "/" or link.sid is None:
+            return []  # not connected to that namespace: ignored like the reference servers
+        if kind is PacketType.DISCONNECT:
+            return self._drop(link, CLIENT_DISCONNECT)
+        if kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
+            name, *args = packet.data
+            return [EventReceived(link.sid, name, tuple(args), packet.id)]
+        if kind in (PacketType.ACK, PacketType.BINARY_ACK):
+            if packet.id is not None and packet.id in link.pending_acks:
+                link.pending_acks.discard(packet.id)
+                return [AckReceived(link.sid, packet.id, tuple(packet.data))]
+            return []
+        raise SocketIOProtocolError("clients may not send CONNECT_ERROR")
 
-    def _connect(self, link: Link, packet: SioPacket) -> None:
+    def _connect(self, link: Link, packet: SioPacket) -> list[Event]:
         if packet.namespace != "/":
             error = {"message": "Invalid namespace"}
             link.send(_encode(SioPacket(PacketType.CONNECT_ERROR, packet.namespace, error)))
-            return
+            return []
         if link.sid is not None:
-            link.send(_encode(SioPacket(PacketType.CONNECT, "/", {"sid": link.sid})))
-            return
+            if not link.connecting:
+                link.send(_encode(SioPacket(PacketType.CONNECT, "/", {"sid": link.sid})))
+            return []
         sid = self._new_id()
         link.sid, link.connecting = sid, True
         self._sockets[sid] = link
         self.rooms.join(sid, sid)
-        refusal: dict[str, Any] | None = None
-        settled = False
-        try:
-            if self._on_connect is not None and self._on_connect(sid, packet.data) is False:
-                refusal = ConnectionRefused().payload
-            settled = True
-        except ConnectionRefused as exc:
-            refusal, settled = exc.payload, True
-        finally:
-            link.connecting = False
-            buffered, link.buffered = link.buffered, []
-            if not settled or refusal is not None:
-                self._forget(link)  # refused, or the handler crashed: never connected
-        if refusal is not None:
-            link.send(_encode(SioPacket(PacketType.CONNECT_ERROR, "/", refusal)))
-            return
-        link.send(_encode(SioPacket(PacketType.CONNECT, "/", {"sid": sid})))
-        link.send(buffered)
-
-    def _event(self, link: Link, sid: str, packet: SioPacket) -> None:
-        name, *args = packet.data
-        handler = self._handlers.get(name)
-        if handler is None:
-            return  # unhandled: no ack, like python-socketio
-        result = handler(sid, *args)
-        if packet.id is not None and link.sid == sid:
-            link.send(_encode(SioPacket(PacketType.ACK, "/", _ack_args(result), packet.id)))
+        return [Connected(sid, packet.data)]
 
     def _forget(self, link: Link) -> str | None:
         sid = link.sid
         if sid is not None:
             self._sockets.pop(sid, None)
             self.rooms.leave_all(sid)
-        link.sid, link.next_ack_id = None, 0
-        link.callbacks.clear()
+        link.sid, link.next_ack_id, link.connecting = None, 0, False
+        link.pending_acks.clear()
         return sid
 
-    def _drop(self, link: Link, reason: str) -> None:
+    def _drop(self, link: Link, reason: str) -> list[Event]:
         sid = self._forget(link)
-        if sid is not None and self._on_disconnect is not None:
-            self._on_disconnect(sid, reason)
+        return [Disconnected(sid, reason)] if sid is not None else []

@@ -6,13 +6,7 @@ HTTP status (``exc.status``) or close the connection without special cases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
 from balto.core.errors import BadRequest, ClientError, PayloadTooLarge
-
-if TYPE_CHECKING:
-    from balto.socketio.engineio.events import Event
 
 __all__ = [
     "EngineProtocolError",
@@ -25,16 +19,10 @@ __all__ = [
 class EngineProtocolError(BadRequest):
     """The peer broke the Engine.IO protocol (bad packet, bad request, double GET...).
 
-    ``events`` holds the session events produced while handling the faulty input (typically a
-    ``Closed`` event when the violation ended the session); the caller must process them exactly
-    as if a method had returned them.
+    Raised by :class:`~balto.socketio.engineio.session.EngineSession` *after* it updated its
+    state (closed, or aborted the upgrade); it carries nothing else. The public
+    :class:`~balto.socketio.server.SocketIOServer` turns it into a ``Rejected`` event.
     """
-
-    def __init__(
-        self, message: str, *, status: int | None = None, events: Sequence[Event] = ()
-    ) -> None:
-        super().__init__(message, status=status)
-        self.events: list[Event] = list(events)
 
 
 class SocketIOProtocolError(BadRequest):

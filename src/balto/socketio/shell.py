@@ -1,19 +1,19 @@
 """The Trio shell of the sans-IO Socket.IO server (:mod:`balto.socketio`) on Balto's h11 core.
 
 It follows the contract in :mod:`balto.socketio.server`: ``/socket.io/`` polling requests are
-answered from :meth:`SocketIOShell.handle_http` (a long-poll GET simply awaits its session's
-wakeup), WebSocket requests get a reader and a writer task, and :meth:`SocketIOShell.run` owns
-the single timer task (pings, timeouts, reaping) and closes every session on shutdown.
+routed (:meth:`SocketIOShell.mount`) to :meth:`SocketIOShell.handle_http` (a long-poll GET simply
+awaits its session's wakeup), WebSocket requests get a reader and a writer task, and
+:meth:`SocketIOShell.run` owns the single timer task (pings, timeouts, reaping) and closes every
+session on shutdown.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
-from collections.abc import Callable
+from collections import deque
 from functools import partial
-from typing import ParamSpec, TypeVar
+from typing import Any
 
 import trio
 import trio_websocket
@@ -22,6 +22,7 @@ from prometheus_client import Counter
 from balto.core.errors import BaltoError, ClientError, ServerFault, ServiceUnavailable
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import INTERNAL_ERROR, Request, Response, error_response
+from balto.core.http.router import Router
 from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.limits import network_of
 from balto.core.metrics import ServerMetrics
@@ -34,22 +35,28 @@ from balto.socketio import (
     Transport,
     check_cors,
 )
+from balto.socketio.events import Event, OutputPending, Rejected
+from balto.socketio.handlers import (
+    AckCallback,
+    ConnectHandler,
+    DisconnectHandler,
+    EventHandler,
+    Handlers,
+)
 from balto.socketio.wakeups import Wakeups
 
 __all__ = ["POLL_CONTENT_TYPE", "ServiceUnavailable", "SocketIOShell", "cors_headers"]
 
 log = logging.getLogger(__name__)
 
-SOCKETIO_PATHS = frozenset({"/socket.io", "/socket.io/"})
+SOCKETIO_PATH = "/socket.io/"
+SOCKETIO_PATHS = frozenset({"/socket.io", SOCKETIO_PATH})
 POLL_CONTENT_TYPE = "text/plain; charset=UTF-8"
 POST_CONTENT_TYPE = "text/html; charset=UTF-8"  # python-engineio answers "ok" this way
 DEFAULT_MAX_SESSIONS = 1000
 #: One address may hold this share of the sessions: one client (or one NAT) cannot take them all.
 DEFAULT_MAX_SESSIONS_PER_ADDRESS = 50
 WS_CLOSE_TIMEOUT_S = 5.0  # how long a closing handshake may take before we drop the socket
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 
 
 def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
@@ -73,11 +80,11 @@ def _query(request: Request) -> str:
 class SocketIOShell:
     """Serves ``/socket.io/`` for an :class:`~balto.core.http.connection.HttpApp` (see module doc).
 
-    ``server`` is the Socket.IO application API (``on``, ``emit``, rooms). At most
-    ``max_sessions`` Engine.IO sessions are open at once, and at most
-    ``max_sessions_per_address`` from one client address; further ones get 503. Every call
-    into the core (where the application's handlers run) is a crash boundary: a handler's bug
-    ends that session alone, counted in ``metrics`` (``balto_crashes_total``).
+    The application talks to its facade (``on``, ``on_connect``, ``emit``, ``enter_room``,
+    ``rooms_of``, ``session_count``). At most ``max_sessions`` Engine.IO sessions are open at
+    once, and at most ``max_sessions_per_address`` from one client address; further ones get
+    503. The shell calls the handlers, each inside the crash boundary ``socketio_handler``: a
+    handler's bug fails that call alone (a POST gets 500), counted in ``metrics``.
     """
 
     def __init__(
@@ -89,7 +96,8 @@ class SocketIOShell:
         max_sessions_per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS,
         metrics: ServerMetrics | None = None,
     ) -> None:
-        self.server = SocketIOServer(engine_config, wakeup=self._wake)
+        self.server = SocketIOServer(engine_config)
+        self.handlers = Handlers()
         self.cors = cors or CorsConfig()
         self.max_sessions = max_sessions
         self.max_sessions_per_address = max_sessions_per_address
@@ -109,6 +117,82 @@ class SocketIOShell:
     def handles(path: str) -> bool:
         return path in SOCKETIO_PATHS
 
+    # ------------------------------------------------------------ application facade
+    def on(self, event: str, handler: EventHandler) -> None:
+        """Register the handler of ``event`` (its return value answers the client's ack)."""
+        self.handlers.on(event, handler)
+
+    def on_connect(self, handler: ConnectHandler) -> None:
+        self.handlers.on_connect(handler)
+
+    def on_disconnect(self, handler: DisconnectHandler) -> None:
+        self.handlers.on_disconnect(handler)
+
+    def emit(
+        self,
+        event: str,
+        *args: Any,
+        to: str | None = None,
+        skip_sid: str | None = None,
+        callback: AckCallback | None = None,
+    ) -> None:
+        """Send ``event`` to everyone, or to room/sid ``to``; ``callback(*args)`` gets the
+        answer of the single receiver ``to``."""
+        if callback is None:
+            self._act(self.server.emit(event, *args, to=to, skip_sid=skip_sid))
+            return
+        if to is None:
+            raise ValueError("an ack callback needs a single connected sid as 'to'")
+        ack_id, events = self.server.emit_with_ack(event, *args, to=to)
+        self.handlers.expect_ack(to, ack_id, callback)
+        self._act(events)
+
+    def enter_room(self, sid: str, room: str) -> None:
+        self.server.enter_room(sid, room)
+
+    def leave_room(self, sid: str, room: str) -> None:
+        self.server.leave_room(sid, room)
+
+    def rooms_of(self, sid: str) -> frozenset[str]:
+        return self.server.rooms_of(sid)
+
+    def disconnect(self, sid: str) -> None:
+        self._act(self.server.disconnect(sid))
+
+    @property
+    def session_count(self) -> int:
+        """Engine.IO sessions currently held."""
+        return self.server.session_count
+
+    # ------------------------------------------------------------ events
+    def _act(self, events: list[Event]) -> None:
+        """Act on the server's events in order: wake writers, run handlers (each in the crash
+        boundary) and feed their answers back. Then raise :class:`ServerFault` if a handler
+        crashed, else the error a handler raised or a ``Rejected`` event asked for."""
+        pending = deque(events)
+        crashed = False
+        refusal: BaltoError | None = None
+        while pending:
+            event = pending.popleft()
+            if isinstance(event, OutputPending):
+                self._wakeups.wake(event.engine_sid)
+                self._timer_changed.set()  # deadlines may have moved: the timer re-reads them
+            elif isinstance(event, Rejected):
+                refusal = refusal or ClientError(event.message, status=event.status)
+            else:
+                more: list[Event] = []
+                with self.metrics.boundary.guard("socketio_handler") as guard:
+                    try:
+                        more = self.handlers.run(self.server, event)
+                    except BaltoError as exc:  # the application's own answer, not a crash
+                        refusal = refusal or exc
+                crashed = crashed or guard.crashed is not None
+                pending.extendleft(reversed(more))
+        if crashed:
+            raise ServerFault(INTERNAL_ERROR)
+        if refusal is not None:
+            raise refusal
+
     # ------------------------------------------------------------ lifecycle
     async def run(self, stopping: trio.Event) -> None:
         """The timer task; on ``stopping``, close every session (parked requests return)."""
@@ -116,7 +200,7 @@ class SocketIOShell:
             nursery.start_soon(self._timer)
             await stopping.wait()
             try:
-                self._call(self.server.shutdown, trio.current_time())
+                self._act(self.server.shutdown(trio.current_time()))
             except BaltoError as exc:  # reported at the boundary; the service still stops
                 log.warning("socket.io shutdown: %s", exc.message)
             finally:
@@ -125,45 +209,28 @@ class SocketIOShell:
     async def _timer(self) -> None:
         while True:
             self._timer_changed = trio.Event()
-            deadline = self._call(self.server.next_deadline)
+            deadline = self.server.next_deadline()
             with trio.move_on_at(math.inf if deadline is None else deadline):
                 await self._timer_changed.wait()
             now = trio.current_time()
             if deadline is not None and now >= deadline:
                 try:
-                    self._call(self.server.on_timer, now)
+                    self._act(self.server.on_timer(now))
                 except BaltoError as exc:
                     log.warning("socket.io timer: %s", exc.message)
 
-    def _wake(self, engine_sid: str) -> None:
-        self._wakeups.wake(engine_sid)
-        self._timer_changed.set()  # deadlines may have moved: the timer re-reads them
-
-    def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """Feed the core, where the application's handlers run: a bug there is reported at the
-        crash boundary and becomes a ``ServerFault`` (500 / the session closed)."""
-        refused: BaltoError | None = None
-        with self.metrics.boundary.guard("socketio_handler") as guard:
-            try:
-                return fn(*args, **kwargs)
-            except BaltoError as exc:  # the protocol's own answer, not a crash
-                refused = exc
-        if refused is not None:
-            raise refused
-        raise ServerFault(INTERNAL_ERROR) from guard.crashed
-
     def _open(self, transport: Transport, address: str) -> EngineSession:
         self._check_capacity(address)
-        session = self._call(self.server.open_session, transport, trio.current_time())
+        session = self.server.open_session(transport, trio.current_time())
         self._addresses[session.sid] = network_of(address)
         self._timer_changed.set()
         return session
 
     def _check_capacity(self, address: str) -> None:
-        engine = self.server.engine
-        for sid in [sid for sid in self._addresses if engine.get(sid) is None]:
+        server = self.server
+        for sid in [sid for sid in self._addresses if server.session(sid) is None]:
             del self._addresses[sid]  # reaped since
-        if len(engine) >= self.max_sessions:
+        if server.session_count >= self.max_sessions:
             self._sessions_refused.labels("total").inc()
             raise ServiceUnavailable("Limite de conexões Socket.IO atingido; tente mais tarde")
         network = network_of(address)
@@ -176,16 +243,20 @@ class SocketIOShell:
             )
 
     # ------------------------------------------------------------ HTTP (polling)
+    def mount(self, router: Router) -> None:
+        """Route ``GET``/``POST``/``OPTIONS`` on ``/socket.io/`` to :meth:`handle_http`.
+
+        CORS is not applied here: the application adds :func:`cors_headers` to every answer
+        it gives, these included (one place for the whole port)."""
+        for method in ("GET", "POST", "OPTIONS"):
+            router.add(method, SOCKETIO_PATH, self.handle_http)
+
     async def handle_http(self, request: Request) -> Response:
+        """Answer one Engine.IO polling request (no CORS headers; see :meth:`mount`)."""
         try:
-            headers = tuple(cors_headers(self.cors, request))
-        except ClientError as exc:
-            return error_response(exc)
-        try:
-            response = await self._dispatch(request)
+            return await self._dispatch(request)
         except BaltoError as exc:
-            response = error_response(exc)
-        return dataclasses.replace(response, headers=response.headers + headers)
+            return error_response(exc)
 
     async def _dispatch(self, request: Request) -> Response:
         req = self.server.classify(request.method, _query(request), websocket=False)
@@ -197,12 +268,15 @@ class SocketIOShell:
         if req.kind is RequestKind.POLL:
             return await self._poll(req.session)
         self.server.check_content_length(len(request.body))
-        self._call(self.server.handle_post, req.session, request.body, trio.current_time())
+        self._act(self.server.handle_post(req.session, request.body, trio.current_time()))
         return Response(200, b"ok", content_type=POST_CONTENT_TYPE)
 
     async def _poll(self, session: EngineSession) -> Response:
-        body = self._call(self.server.handle_get, session, trio.current_time())
+        body, events = self.server.handle_get(session, trio.current_time())
+        if any(isinstance(event, Rejected) for event in events):
+            self._act(events)  # raises; this GET was never parked
         try:
+            self._act(events)
             while body is None:
                 await self._wakeups.wait(session.sid)
                 body = session.poll_get()
@@ -223,7 +297,7 @@ class SocketIOShell:
             req = self.server.classify("GET", _query(request), websocket=True)
             if req.kind is RequestKind.UPGRADE:
                 assert req.session is not None
-                self.server.begin_upgrade(req.session)
+                self._act(self.server.begin_upgrade(req.session))
             else:
                 self._check_capacity(request.client)
         except BaltoError as exc:
@@ -249,7 +323,7 @@ class SocketIOShell:
             if session is not None and self._ws_owner.get(session.sid) is token:
                 del self._ws_owner[session.sid]
                 try:
-                    self._call(self.server.handle_ws_closed, session, trio.current_time())
+                    self._act(self.server.handle_ws_closed(session, trio.current_time()))
                 except BaltoError as exc:
                     log.warning("socket.io websocket %s: %s", session.sid, exc.message)
 
@@ -260,10 +334,10 @@ class SocketIOShell:
                 while True:
                     frame = await ws.get_message()
                     try:
-                        self._call(self.server.handle_ws_frame, session, frame, trio.current_time())
+                        self._act(self.server.handle_ws_frame(session, frame, trio.current_time()))
                     except BaltoError as exc:
                         # A protocol error is already in the session state (the writer closes
-                        # the socket); a handler bug was logged by _call.
+                        # the socket); a handler bug was logged at the boundary.
                         log.info("socket.io websocket %s: %s", session.sid, exc.message)
             except trio_websocket.ConnectionClosed:
                 pass

@@ -1,7 +1,8 @@
 """Per-session wakeups for the Trio shell: one :class:`trio.Event` per Engine.IO sid.
 
-The sans-IO core calls ``wakeup(engine_sid)`` synchronously whenever a parked GET or a
-WebSocket writer of that session may have something to do. A waiter checks the session state
+The shell calls :meth:`Wakeups.wake` for each ``OutputPending(engine_sid)`` event the sans-IO
+server returns, i.e. whenever a parked GET or a WebSocket writer of that session may have
+something to do. A waiter checks the session state
 and then calls :meth:`Wakeups.wait` with no checkpoint in between, so no wakeup can be lost:
 :meth:`Wakeups.wake` sets the current event (releasing every waiter of that sid) and forgets it,
 so the next wait starts with a fresh event.

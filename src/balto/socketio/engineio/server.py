@@ -56,20 +56,15 @@ def parse_query(query: str | bytes) -> dict[str, str]:
 
 
 class EngineServer:
-    """Validates Engine.IO HTTP/WebSocket requests and owns the live sessions.
-
-    ``wakeup(sid)`` is forwarded to each session's wakeup hook (see :class:`EngineSession`).
-    """
+    """Validates Engine.IO HTTP/WebSocket requests and owns the live sessions."""
 
     def __init__(
         self,
         config: EngineConfig | None = None,
         *,
-        wakeup: Callable[[str], None] | None = None,
         new_id: Callable[[], str] = new_session_id,
     ) -> None:
         self.config = config or EngineConfig()
-        self._wakeup = wakeup or (lambda sid: None)
         self._new_id = new_id
         self._sessions: dict[str, EngineSession] = {}
 
@@ -131,7 +126,7 @@ class EngineServer:
         sid = self._new_id()
         while sid in self._sessions:
             sid = self._new_id()
-        session = EngineSession(sid, transport, now, self.config, wakeup=lambda: self._wakeup(sid))
+        session = EngineSession(sid, transport, now, self.config)
         self._sessions[sid] = session
         return session
 

@@ -7,21 +7,24 @@ Output model: one outbound queue shared by both transports, so nothing is lost o
 during the polling → WebSocket upgrade. Writers *pull* from it:
 
 * a polling GET calls :meth:`begin_get`; ``None`` means "park the request", then the shell calls
-  :meth:`poll_get` each time the session's ``wakeup`` hook fires until it returns a body (or
+  :meth:`poll_get` each time the session has news until it returns a body (or
   :meth:`cancel_get` if the HTTP client went away);
-* a WebSocket writer calls :meth:`take_ws_output` after each wakeup, sends the frames and closes
-  the socket when told to.
+* a WebSocket writer calls :meth:`take_ws_output` whenever the session has news, sends the
+  frames and closes the socket when told to.
 
-Input methods return the :mod:`events <balto.socketio.engineio.events>` to act on; protocol
-violations raise :class:`EngineProtocolError`, whose ``events`` must be processed too. Timers:
-sleep until :meth:`next_deadline`, then call :meth:`on_timer`.
+"News" is not a callback: the session raises a flag, and its owner reads (and clears) it with
+:meth:`take_wakeup` after each call, then tells the shell whom to wake.
+
+Input methods return the :mod:`events <balto.socketio.engineio.events>` to act on. A protocol
+violation updates the state first (the session closes, or the upgrade is aborted) and then
+raises a plain :class:`EngineProtocolError` that carries nothing to process. Timers: sleep until
+:meth:`next_deadline`, then call :meth:`on_timer`. The state is three machines, each one
+transition table in :mod:`balto.socketio.engineio.state`.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from enum import Enum
 
 from balto.core.errors import PayloadTooLarge
 from balto.socketio.engineio.events import (
@@ -45,6 +48,19 @@ from balto.socketio.engineio.packets import (
     open_packet,
     take_batch,
 )
+from balto.socketio.engineio.state import (
+    HEARTBEAT_TRANSITIONS,
+    POLL_TRANSITIONS,
+    UPGRADE_TRANSITIONS,
+    Heartbeat,
+    HeartbeatInput,
+    LocalProtocolError,
+    Machine,
+    Poll,
+    PollInput,
+    Upgrade,
+    UpgradeInput,
+)
 from balto.socketio.errors import EngineProtocolError
 
 __all__ = ["EngineSession"]
@@ -53,18 +69,11 @@ _NOOP_BODY = encode_payload([Packet(PacketType.NOOP)])
 _CLOSE_BODY = encode_payload([Packet(PacketType.CLOSE)])
 
 
-class _Ws(Enum):
-    NONE = "none"  # no WebSocket attached
-    PROBING = "probing"  # upgrade requested, waiting for "2probe"
-    PROBED = "probed"  # "3probe" sent, waiting for "5"; GETs are answered with noop
-    ACTIVE = "active"  # the WebSocket is the transport
-
-
 class EngineSession:
     """Server side of one Engine.IO connection.
 
-    ``wakeup`` is called (synchronously, with no arguments) whenever a parked GET or the
-    WebSocket writer may have something new to do: output queued, upgrade progress, close.
+    :meth:`take_wakeup` is true once a parked GET or the WebSocket writer may have something
+    new to do since the last call: output queued, upgrade progress, close.
     """
 
     def __init__(
@@ -73,35 +82,34 @@ class EngineSession:
         transport: Transport,
         now: float,
         config: EngineConfig | None = None,
-        wakeup: Callable[[], None] | None = None,
     ) -> None:
         self.sid = sid
         self.config = config or EngineConfig()
-        self._wakeup = wakeup or (lambda: None)
-        self._queue: deque[Packet] = deque()
-        self._ws_out: list[str | bytes] = []
-        self._ws = _Ws.ACTIVE if transport is Transport.WEBSOCKET else _Ws.NONE
-        self._ws_close = False
-        self._get_pending = False
-        self._next_ping_at: float | None = now + self.config.ping_interval
-        self._pong_deadline: float | None = None
+        self._woken = False
+        self._queue: deque[Packet] = deque()  # shared by both transports: nothing reorders
+        self._ws_out: list[str | bytes] = []  # upgrade handshake frames, before the queue
+        initial = Upgrade.ACTIVE if transport is Transport.WEBSOCKET else Upgrade.NONE
+        self._upgrade = Machine("upgrade", UPGRADE_TRANSITIONS, initial)
+        self._poll = Machine("poll", POLL_TRANSITIONS, Poll.IDLE)
+        self._heartbeat = Machine("heartbeat", HEARTBEAT_TRANSITIONS, Heartbeat.WAITING)
+        self._deadline = now + self.config.ping_interval  # meaning: see self._heartbeat
         self._close_reason: CloseReason | None = None
-        self._linger_until = 0.0
         upgrades = ["websocket"] if transport is Transport.POLLING else []
         self._queue.append(open_packet(sid, upgrades, self.config))
 
     # ----------------------------------------------------------------- state
     @property
     def transport(self) -> Transport:
-        return Transport.WEBSOCKET if self._ws is _Ws.ACTIVE else Transport.POLLING
+        active = self._upgrade.state is Upgrade.ACTIVE
+        return Transport.WEBSOCKET if active else Transport.POLLING
 
     @property
     def upgrading(self) -> bool:
-        return self._ws in (_Ws.PROBING, _Ws.PROBED)
+        return self._upgrade.state in (Upgrade.PROBING, Upgrade.PROBED)
 
     @property
     def closed(self) -> bool:
-        return self._close_reason is not None
+        return self._heartbeat.state is Heartbeat.CLOSED
 
     @property
     def close_reason(self) -> CloseReason | None:
@@ -111,10 +119,18 @@ class EngineSession:
     def has_output(self) -> bool:
         return bool(self._queue or self._ws_out)
 
+    def take_wakeup(self) -> bool:
+        """Whether the session has news for its GET or WebSocket writer since the last call."""
+        woken, self._woken = self._woken, False
+        return woken
+
+    def _wakeup(self) -> None:
+        self._woken = True
+
     def discardable(self, now: float) -> bool:
         """True once the session is closed and its last packets were flushed or abandoned
         (a closed session lingers ``ping_timeout`` seconds so a late GET still gets ``1``)."""
-        return self.closed and (not self.has_output or now >= self._linger_until)
+        return self.closed and (not self.has_output or now >= self._deadline)
 
     # ----------------------------------------------------------------- output
     def send_message(self, data: str | bytes) -> None:
@@ -126,9 +142,9 @@ class EngineSession:
         """Close the session; a close packet is queued unless the transport is already gone."""
         if self.closed:
             return []
+        self._heartbeat.fire(HeartbeatInput.CLOSE)
         self._close_reason = reason
-        self._linger_until = now + self.config.ping_timeout
-        self._next_ping_at = self._pong_deadline = None
+        self._deadline = now + self.config.ping_timeout  # linger
         if reason in (CloseReason.CLIENT_DISCONNECT, CloseReason.TRANSPORT_CLOSE):
             self._queue.clear()  # nobody left to read it
             self._ws_out.clear()
@@ -147,17 +163,19 @@ class EngineSession:
         and call :meth:`poll_get` after each wakeup. A second GET while one is parked closes the
         session (transport error) and raises; the parked one is then answered with ``1``."""
         self._check_http_allowed()
-        if self._get_pending:
-            events = self.close(now, CloseReason.TRANSPORT_ERROR)
-            raise EngineProtocolError("overlapping GET requests", events=events)
-        self._get_pending = True
+        if not self._poll.allows(PollInput.GET):
+            self.close(now, CloseReason.TRANSPORT_ERROR)
+            raise EngineProtocolError("overlapping GET requests")
+        self._poll.fire(PollInput.GET)
         return self.poll_get()
 
     def poll_get(self) -> bytes | None:
-        """Body for the parked GET if it can be answered now, else ``None`` (keep waiting)."""
-        if not self._get_pending:
-            raise RuntimeError("poll_get() without a pending GET")
-        if self._ws is _Ws.ACTIVE or (self._ws is _Ws.PROBED and not self.closed):
+        """Body for the parked GET if it can be answered now, else ``None`` (keep waiting).
+        Raises :class:`LocalProtocolError` (a ``RuntimeError``) when no GET is parked."""
+        if not self._poll.allows(PollInput.ANSWER):
+            raise LocalProtocolError("poll_get() without a pending GET")
+        upgrade = self._upgrade.state
+        if upgrade is Upgrade.ACTIVE or (upgrade is Upgrade.PROBED and not self.closed):
             body = _NOOP_BODY  # the client is moving to the WebSocket: release its poll
         elif self._queue:
             body = encode_payload(take_batch(self._queue, self.config.max_payload))
@@ -165,12 +183,12 @@ class EngineSession:
             body = _CLOSE_BODY
         else:
             return None
-        self._get_pending = False
+        self._poll.fire(PollInput.ANSWER)
         return body
 
     def cancel_get(self) -> None:
         """The parked GET's HTTP exchange ended without a body (client gone, shell shutdown)."""
-        self._get_pending = False
+        self._poll.fire(PollInput.CANCEL)
 
     def receive_post(self, body: bytes, now: float) -> list[Event]:
         """Packets POSTed by a polling client. Raises :class:`PayloadTooLarge` (413, session kept)
@@ -182,10 +200,9 @@ class EngineSession:
             raise PayloadTooLarge("payload exceeds maxPayload")
         try:
             packets = decode_payload(body)
-        except EngineProtocolError as exc:
-            raise EngineProtocolError(
-                exc.message, events=self.close(now, CloseReason.TRANSPORT_ERROR)
-            ) from exc
+        except EngineProtocolError:
+            self.close(now, CloseReason.TRANSPORT_ERROR)
+            raise
         events: list[Event] = []
         for packet in packets:
             events.extend(self._receive(packet, now))
@@ -194,7 +211,7 @@ class EngineSession:
         return events
 
     def _check_http_allowed(self) -> None:
-        if self._ws is _Ws.ACTIVE:
+        if self._upgrade.state is Upgrade.ACTIVE:
             raise EngineProtocolError("Unexpected HTTP request")
 
     # ----------------------------------------------------------------- websocket
@@ -203,64 +220,64 @@ class EngineSession:
         frames to :meth:`receive_ws_frame` and run a writer on :meth:`take_ws_output`."""
         if self.closed:
             raise EngineProtocolError("session is closed")
-        if self._ws is not _Ws.NONE:
+        if not self._upgrade.allows(UpgradeInput.BEGIN):
             raise EngineProtocolError("session already upgraded or upgrading")
-        self._ws = _Ws.PROBING
-        self._ws_close = False
+        self._upgrade.fire(UpgradeInput.BEGIN)
         self._ws_out.clear()
 
     def receive_ws_frame(self, frame: str | bytes, now: float) -> list[Event]:
         """One frame from the WebSocket. Malformed frames raise :class:`EngineProtocolError`
         (close the WebSocket; if it was the session's transport, the session closes too)."""
-        if self._ws is _Ws.NONE or self.closed:
+        upgrade = self._upgrade.state
+        if upgrade in (Upgrade.NONE, Upgrade.ABORTED) or self.closed:
             return []  # a late frame from an aborted upgrade, or after close
         try:
             packet = decode_frame(frame, self.config.max_payload)
-        except EngineProtocolError as exc:
-            if self._ws is _Ws.ACTIVE:
-                events = self.close(now, CloseReason.TRANSPORT_ERROR)
+        except EngineProtocolError:
+            if upgrade is Upgrade.ACTIVE:
+                self.close(now, CloseReason.TRANSPORT_ERROR)
             else:
-                events = self._abort_upgrade()
-            raise EngineProtocolError(exc.message, status=exc.status, events=events) from exc
-        if self._ws is _Ws.ACTIVE:
+                self._abort_upgrade()
+            raise
+        if upgrade is Upgrade.ACTIVE:
             return self._receive(packet, now)
-        if self._ws is _Ws.PROBING and packet == Packet(PacketType.PING, "probe"):
-            self._ws = _Ws.PROBED
+        if upgrade is Upgrade.PROBING and packet == Packet(PacketType.PING, "probe"):
+            self._upgrade.fire(UpgradeInput.PROBE)
             self._ws_out.append(encode_frame(Packet(PacketType.PONG, "probe")))
             self._wakeup()
             return []
-        if self._ws is _Ws.PROBED and packet.type is PacketType.UPGRADE:
-            self._ws = _Ws.ACTIVE
+        if upgrade is Upgrade.PROBED and packet.type is PacketType.UPGRADE:
+            self._upgrade.fire(UpgradeInput.CONFIRM)
             self._wakeup()
             return [Upgraded()]
         return self._abort_upgrade()
 
     def websocket_closed(self, now: float) -> list[Event]:
         """The WebSocket is gone (peer closed it or it failed)."""
-        if self._ws is _Ws.ACTIVE:
+        if self._upgrade.state is Upgrade.ACTIVE:
             return self.close(now, CloseReason.TRANSPORT_CLOSE)
-        if self._ws is _Ws.NONE:
+        if not self._upgrade.allows(UpgradeInput.SOCKET_GONE):
             return []
-        self._ws = _Ws.NONE
+        self._upgrade.fire(UpgradeInput.SOCKET_GONE)
         self._ws_out.clear()
         self._wakeup()
         return [UpgradeAborted()]
 
     def _abort_upgrade(self) -> list[Event]:
-        self._ws = _Ws.NONE
+        self._upgrade.fire(UpgradeInput.ABORT)
         self._ws_out.clear()
-        self._ws_close = True
         self._wakeup()
         return [UpgradeAborted()]
 
     def take_ws_output(self) -> WsOutput:
         """Frames the WebSocket writer must send now, and whether to close the socket after."""
         frames, self._ws_out = self._ws_out, []
-        if self._ws is _Ws.ACTIVE:
+        upgrade = self._upgrade.state
+        if upgrade is Upgrade.ACTIVE:
             frames.extend(encode_frame(p) for p in self._queue)
             self._queue.clear()
             return WsOutput(frames, close=self.closed)
-        return WsOutput(frames, close=self._ws_close or self.closed)
+        return WsOutput(frames, close=upgrade is Upgrade.ABORTED or self.closed)
 
     # ----------------------------------------------------------------- packets & timers
     def _receive(self, packet: Packet, now: float) -> list[Event]:
@@ -268,8 +285,8 @@ class EngineSession:
         if kind is PacketType.MESSAGE:
             return [MessageReceived(packet.data)]
         if kind is PacketType.PONG:
-            self._pong_deadline = None
-            self._next_ping_at = now + self.config.ping_interval
+            self._heartbeat.fire(HeartbeatInput.PONG)
+            self._deadline = now + self.config.ping_interval
         elif kind is PacketType.PING:
             self._push(Packet(PacketType.PONG, packet.data))
         elif kind is PacketType.CLOSE:
@@ -278,21 +295,19 @@ class EngineSession:
         return []
 
     def next_deadline(self) -> float | None:
-        """When :meth:`on_timer` must next be called (``None``: no timer needed)."""
-        if self.closed:
-            return self._linger_until  # when the shell may forget it (see discardable)
-        if self._pong_deadline is not None:
-            return self._pong_deadline
-        return self._next_ping_at
+        """When :meth:`on_timer` must next be called; once closed, when the session may be
+        forgotten (see :meth:`discardable`)."""
+        return self._deadline
 
     def on_timer(self, now: float) -> list[Event]:
         """Send the due ping, or close the session if the pong is overdue."""
-        if self.closed:
+        if now < self._deadline:
             return []
-        if self._pong_deadline is not None and now >= self._pong_deadline:
+        state = self._heartbeat.state
+        if state is Heartbeat.PINGED:
             return self.close(now, CloseReason.PING_TIMEOUT)
-        if self._next_ping_at is not None and now >= self._next_ping_at:
-            self._next_ping_at = None
-            self._pong_deadline = now + self.config.ping_timeout
+        if state is Heartbeat.WAITING:
+            self._heartbeat.fire(HeartbeatInput.PING_SENT)
+            self._deadline = now + self.config.ping_timeout
             self._push(Packet(PacketType.PING))
         return []
