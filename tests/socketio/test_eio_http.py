@@ -6,7 +6,7 @@ import pytest
 
 from balto.core.errors import BadRequest, ClientError, MethodNotAllowed, PayloadTooLarge
 from balto.socketio.engineio import EngineConfig, EngineServer, RequestKind, Transport
-from balto.socketio.engineio.server import UNSUPPORTED_VERSION, new_session_id, parse_query
+from balto.socketio.engineio.registry import UNSUPPORTED_VERSION, new_session_id, parse_query
 
 
 def test_handshakes() -> None:

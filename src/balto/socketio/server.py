@@ -42,7 +42,7 @@ from balto.socketio.engineio.events import (
     Transport,
 )
 from balto.socketio.engineio.events import Event as EngineEvent
-from balto.socketio.engineio.server import EngineRequest, EngineServer, new_session_id
+from balto.socketio.engineio.registry import EngineRequest, EngineServer, new_session_id
 from balto.socketio.engineio.session import EngineSession
 from balto.socketio.errors import SocketIOProtocolError
 from balto.socketio.events import Event, OutputPending, Rejected

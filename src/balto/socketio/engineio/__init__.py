@@ -12,7 +12,7 @@ from balto.socketio.engineio.events import (
     WsOutput,
 )
 from balto.socketio.engineio.packets import Packet, PacketType
-from balto.socketio.engineio.server import EngineRequest, EngineServer, RequestKind
+from balto.socketio.engineio.registry import EngineRequest, EngineServer, RequestKind
 from balto.socketio.engineio.session import EngineSession
 
 __all__ = [
