@@ -54,6 +54,7 @@ SOCKETIO_PATHS = frozenset({"/socket.io", SOCKETIO_PATH})
 POLL_CONTENT_TYPE = "text/plain; charset=UTF-8"
 POST_CONTENT_TYPE = "text/html; charset=UTF-8"  # python-engineio answers "ok" this way
 DEFAULT_MAX_SESSIONS = 1000
+TIMER_RETRY_S = 1.0  # after a bug in the deadline computation, look again this much later
 #: One address may hold this share of the sessions: one client (or one NAT) cannot take them all.
 DEFAULT_MAX_SESSIONS_PER_ADDRESS = 50
 WS_CLOSE_TIMEOUT_S = 5.0  # how long a closing handshake may take before we drop the socket
@@ -209,7 +210,9 @@ class SocketIOShell:
     async def _timer(self) -> None:
         while True:
             self._timer_changed = trio.Event()
-            deadline = self.server.next_deadline()
+            deadline: float | None = trio.current_time() + TIMER_RETRY_S  # if the next line fails
+            with self.metrics.boundary.guard("socketio_handler"):
+                deadline = self.server.next_deadline()
             with trio.move_on_at(math.inf if deadline is None else deadline):
                 await self._timer_changed.wait()
             now = trio.current_time()
