@@ -64,3 +64,19 @@ def test_http_config_is_shared_and_validated() -> None:
     assert CounterConfig.from_env({"WS_PING_INTERVAL_S": "5"}).ws_ping_interval_s == 5.0
     with pytest.raises(ConfigError, match="MAX_BODY_BYTES"):
         HttpConfig.from_env({"MAX_BODY_BYTES": "-1"})
+
+
+def test_replace_takes_none_and_a_whole_http_config() -> None:
+    config = CounterConfig(admin_token="t").replace(admin_token=None, model_path=None)
+    assert config.admin_token is None and config.model_path is None
+    http = HttpConfig(port=1234)
+    assert CounterConfig().replace(http=http, request_timeout_s=2.0).http == HttpConfig(
+        port=1234, request_timeout_s=2.0
+    )
+
+
+def test_a_misspelled_override_is_refused() -> None:
+    with pytest.raises(TypeError, match="dbfile"):
+        CounterConfig.from_env({}, dbfile="x.db")
+    with pytest.raises(TypeError, match="prot"):
+        PartnumberConfig.from_env({}, prot=1)

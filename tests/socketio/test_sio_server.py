@@ -334,3 +334,26 @@ def test_the_server_calls_no_handler_and_names_whom_to_wake(h: Harness) -> None:
     h.server.enter_room(sid_b, "r")
     assert h.server.emit("news", to="r") == [OutputPending(b.sid)]
     assert h.server.emit("none", to="empty-room") == []
+
+
+def test_events_batched_after_a_refused_connect_never_reach_a_handler(h: Harness) -> None:
+    """CONNECT and EVENT in one POST: a refused socket's event must not run (it was never
+    connected), as when the connect handler ran before the next packet was decoded."""
+    called: list[str] = []
+    h.on_connect(lambda sid, auth: False)
+    h.on("secret", lambda sid, *args: called.append(sid))
+    a = h.polling_client()
+    h.post(a, "0", '2["secret","payload"]')
+    assert called == []
+    assert any(frame.startswith("44") for frame in h.get(a))
+
+
+def test_events_after_a_handler_disconnected_the_socket_never_run(h: Harness) -> None:
+    called: list[str] = []
+    h.on("bye", lambda sid: h.act(h.server.disconnect(sid)))
+    h.on("after", lambda sid: called.append(sid))
+    a = h.polling_client()
+    h.post(a, "0")
+    h.get(a)
+    h.post(a, '2["bye"]', '2["after"]')
+    assert called == []

@@ -85,10 +85,25 @@ def _parse(name: str, raw: str, kind: Any) -> Any:
     raise TypeError(f"no parser for {kind!r} ({name})")
 
 
-def split_overrides(cls: type[Any], overrides: Mapping[str, object]) -> dict[str, Any]:
-    """The overrides (CLI flags, tests) that name fields of ``cls``, ``None`` meaning unset."""
+def split_overrides(
+    cls: type[Any], overrides: Mapping[str, object], *, none_is_unset: bool = True
+) -> dict[str, Any]:
+    """The overrides that name fields of ``cls``. For CLI flags (``none_is_unset``) ``None``
+    means "not given"; for :meth:`replace`-style changes it is a value like any other."""
     names = {field.name for field in dataclasses.fields(cls)}
-    return {k: v for k, v in overrides.items() if k in names and v is not None}
+    return {
+        k: v
+        for k, v in overrides.items()
+        if k in names and (v is not None or not none_is_unset)
+    }
+
+
+def check_known(overrides: Mapping[str, object], *classes: type[Any]) -> None:
+    """Refuse an override that names no field of ``classes`` (a typo must not pass silently)."""
+    known = {field.name for cls in classes for field in dataclasses.fields(cls)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"unknown config fields: {unknown}")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,6 +124,7 @@ class HttpConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> HttpConfig:
+        check_known(overrides, cls)
         values = fields_from_env(cls, environment(env)) | split_overrides(cls, overrides)
         config = cls(**values)
         config.validate()

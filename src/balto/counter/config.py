@@ -13,6 +13,7 @@ from pathlib import Path
 from balto.core.config import (
     ConfigError,
     HttpConfig,
+    check_known,
     default_cache_dir,
     environment,
     fields_from_env,
@@ -74,20 +75,23 @@ class CounterConfig:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> CounterConfig:
         """Read ``env`` (default: the process environment); ``overrides`` (CLI flags) win,
         ``None`` meaning "not given". An override may name an ``HttpConfig`` field."""
+        check_known(overrides, cls, HttpConfig)
         env = environment(env)
         values = fields_from_env(cls, env, ENV_NAMES) | split_overrides(cls, overrides)
-        values["http"] = HttpConfig.from_env(env, **overrides)
+        http_overrides = split_overrides(HttpConfig, overrides)
+        values["http"] = HttpConfig.from_env(env, **http_overrides)
         config = cls(**values)
         config.validate()
         return config
 
     def replace(self, **changes: object) -> CounterConfig:
         """A copy with ``changes``, which may name fields of this object or of ``http``."""
-        http = dataclasses.replace(self.http, **split_overrides(HttpConfig, changes))
-        own = split_overrides(CounterConfig, changes)
-        unknown = set(changes) - set(own) - {f.name for f in dataclasses.fields(HttpConfig)}
-        if unknown:
-            raise TypeError(f"unknown config fields: {sorted(unknown)}")
+        check_known(changes, CounterConfig, HttpConfig)
+        own = split_overrides(CounterConfig, changes, none_is_unset=False)
+        base = own.pop("http", self.http)
+        http = dataclasses.replace(
+            base, **split_overrides(HttpConfig, changes, none_is_unset=False)
+        )
         config = dataclasses.replace(self, http=http, **own)
         config.validate()
         return config

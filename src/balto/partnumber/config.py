@@ -15,6 +15,7 @@ from pathlib import Path
 
 from balto.core.config import (
     HttpConfig,
+    check_known,
     default_cache_dir,
     environment,
     fields_from_env,
@@ -58,9 +59,10 @@ class PartnumberConfig:
     ) -> PartnumberConfig:
         """Read ``env`` (default: the process environment); ``overrides`` (CLI flags) win,
         ``None`` meaning "not given". An override may name an ``HttpConfig`` field."""
+        check_known(overrides, cls, HttpConfig)
         env = environment(env)
         values = fields_from_env(cls, env, ENV_NAMES) | split_overrides(cls, overrides)
-        http_overrides = dict(overrides)
+        http_overrides = split_overrides(HttpConfig, overrides)
         if not env.get("PORT") and overrides.get("port") is None:
             http_overrides["port"] = DEFAULT_PORT
         values["http"] = HttpConfig.from_env(env, **http_overrides)

@@ -221,6 +221,7 @@ class SocketIOCore:
             self._sockets.pop(sid, None)
             self.rooms.leave_all(sid)
         link.sid, link.next_ack_id, link.connecting = None, 0, False
+        link.buffered = []  # never sent to whichever socket connects next on this session
         link.pending_acks.clear()
         return sid
 

@@ -58,6 +58,10 @@ class Handlers:
         server says then. A handler's exception propagates, after a connect is settled."""
         if isinstance(event, Connected):
             return self._connected(server, event)
+        if isinstance(event, EventReceived | AckReceived) and event.sid not in server.sids:
+            # Decoded in the same batch as a CONNECT that was then refused, or after a handler
+            # disconnected that socket: it is no longer connected, so nothing of it runs.
+            return []
         if isinstance(event, EventReceived):
             handler = self._events.get(event.event)
             if handler is None:
@@ -71,8 +75,7 @@ class Handlers:
             if callback is not None:
                 callback(*event.args)
         elif isinstance(event, Disconnected):
-            for key in [key for key in self._callbacks if key[0] == event.sid]:
-                del self._callbacks[key]
+            self._forget_callbacks(event.sid)
             if self._on_disconnect is not None:
                 self._on_disconnect(event.sid, event.reason)
         return []
@@ -84,10 +87,17 @@ class Handlers:
             settled = True
         except ConnectionRefused as exc:
             settled = True
+            self._forget_callbacks(event.sid)
             return server.refuse(event.sid, exc.payload)
         finally:
             if not settled:
+                self._forget_callbacks(event.sid)
                 server.refuse(event.sid, None)  # the handler crashed: never connected
         if accepted:
             return server.accept(event.sid)
+        self._forget_callbacks(event.sid)
         return server.refuse(event.sid, ConnectionRefused().payload)
+
+    def _forget_callbacks(self, sid: str) -> None:
+        for key in [key for key in self._callbacks if key[0] == sid]:
+            del self._callbacks[key]

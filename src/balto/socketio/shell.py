@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -194,6 +195,23 @@ class SocketIOShell:
         if refusal is not None:
             raise refusal
 
+    def _core_call(self, fn: Callable[..., list[Event]], *args: Any) -> list[Event]:
+        """A call into the sans-IO server from a task that serves many sessions (the timer,
+        shutdown) or one WebSocket: a bug there is reported at the crash boundary and becomes a
+        ``ServerFault`` for that call, never the end of the task."""
+        events: list[Event] = []
+        refused: BaltoError | None = None
+        with self.metrics.boundary.guard("socketio_core") as guard:
+            try:
+                events = fn(*args)
+            except BaltoError as exc:  # the protocol's own answer, not a crash
+                refused = exc
+        if refused is not None:
+            raise refused
+        if guard.crashed is not None:
+            raise ServerFault(INTERNAL_ERROR)
+        return events
+
     # ------------------------------------------------------------ lifecycle
     async def run(self, stopping: trio.Event) -> None:
         """The timer task; on ``stopping``, close every session (parked requests return)."""
@@ -201,7 +219,7 @@ class SocketIOShell:
             nursery.start_soon(self._timer)
             await stopping.wait()
             try:
-                self._act(self.server.shutdown(trio.current_time()))
+                self._act(self._core_call(self.server.shutdown, trio.current_time()))
             except BaltoError as exc:  # reported at the boundary; the service still stops
                 log.warning("socket.io shutdown: %s", exc.message)
             finally:
@@ -218,7 +236,7 @@ class SocketIOShell:
             now = trio.current_time()
             if deadline is not None and now >= deadline:
                 try:
-                    self._act(self.server.on_timer(now))
+                    self._act(self._core_call(self.server.on_timer, now))
                 except BaltoError as exc:
                     log.warning("socket.io timer: %s", exc.message)
 
@@ -337,7 +355,8 @@ class SocketIOShell:
                 while True:
                     frame = await ws.get_message()
                     try:
-                        self._act(self.server.handle_ws_frame(session, frame, trio.current_time()))
+                        now = trio.current_time()
+                        self._act(self._core_call(self.server.handle_ws_frame, session, frame, now))
                     except BaltoError as exc:
                         # A protocol error is already in the session state (the writer closes
                         # the socket); a handler bug was logged at the boundary.
