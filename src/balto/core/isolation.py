@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 
 from balto.core.errors import BaltoError
 
@@ -92,18 +92,24 @@ class Guard:
 class Boundary:
     """Counts and logs the crashes stopped at task boundaries (see the module docstring).
 
-    ``counter`` is the Prometheus counter with one label, the boundary's name; one ``Boundary``
+    ``counter`` is the Prometheus counter with one label, the boundary's name (default: one on
+    a registry of its own, for a shell used without a server's metrics); one ``Boundary``
     serves a whole server, so the log throttle is shared by all of its peers.
     """
 
     def __init__(
         self,
-        counter: Counter,
+        counter: Counter | None = None,
         *,
         throttle: LogThrottle | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._counter = counter
+        self._counter = counter or Counter(
+            "balto_crashes",
+            "Crashes stopped at a boundary",
+            ["boundary"],
+            registry=CollectorRegistry(),
+        )
         self._throttle = throttle or LogThrottle()
         self._clock = clock
 

@@ -72,7 +72,7 @@ class AsgiAdapter:
     ) -> None:
         self.app = app
         self.config = config
-        self.boundary = boundary  # where a bug in the app is stopped (see balto.core.isolation)
+        self.boundary = boundary or Boundary()  # where a bug in the app stops (core.isolation)
         self.caps = caps or ConnectionCaps(
             total=config.max_connections, per_address=config.max_connections_per_address
         )
@@ -146,8 +146,6 @@ class AsgiAdapter:
         return response
 
     async def _handle(self, request: Request) -> Response:
-        if self.boundary is None:
-            return await self.app.handle_http(request)
         return await guarded_answer(self.app.handle_http, request, self.boundary, "http_request")
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
@@ -200,9 +198,6 @@ class AsgiAdapter:
                 if handler is None:
                     missing = {"error": f"Nenhum WebSocket em {request.path}"}
                     await _reject_with(upgrade, json_response(404, missing))
-                elif self.boundary is None:
-                    await handler(upgrade)
-                    await _finish(upgrade)
                 else:
                     with self.boundary.guard("websocket", client) as guard:
                         await handler(upgrade)
@@ -233,7 +228,7 @@ async def _cancel_on_disconnect(receive: Receive, scope: trio.CancelScope) -> No
     scope.cancel()
 
 
-async def _finish(upgrade: AsgiUpgrade, *, crashed: bool = False) -> None:
+async def _finish(upgrade: AsgiUpgrade, *, crashed: bool) -> None:
     """What the handler left undone: an unanswered handshake is refused, an open socket closed
     (1011 and a 500 when the handler crashed)."""
     if upgrade.state is HandshakeState.PENDING:

@@ -79,7 +79,7 @@ class HttpConnection:
         boundary: Boundary | None = None,
     ) -> None:
         self._refusal = refusal
-        self._boundary = boundary
+        self._boundary = boundary or Boundary()
         self._stream = stream
         self._app = app
         self._config = config
@@ -128,8 +128,6 @@ class HttpConnection:
 
     async def _handle(self, request: Request) -> Response:
         """The app's answer; a bug in the app is that request's 500, logged and counted."""
-        if self._boundary is None:
-            return await self._app.handle_http(request)
         return await guarded_answer(self._app.handle_http, request, self._boundary, "http_request")
 
     async def _read_request(self) -> _Incoming | None:
@@ -213,14 +211,9 @@ class HttpConnection:
                 nursery, replay, max_message_size=self._config.ws_max_message_bytes
             )
             upgrade = UpgradeRequest(ws_request, replay)
-            crashed = False
-            if self._boundary is None:
+            with self._boundary.guard("websocket", self._client) as guard:
                 await handler(upgrade)
-            else:
-                with self._boundary.guard("websocket", self._client) as guard:
-                    await handler(upgrade)
-                crashed = guard.crashed is not None
-            await _finish_websocket(upgrade, replay, crashed=crashed)
+            await _finish_websocket(upgrade, replay, crashed=guard.crashed is not None)
             nursery.cancel_scope.cancel()
 
     def _to_request(self, event: h11.Request, body: bytes) -> Request:
@@ -300,6 +293,8 @@ async def _finish_websocket(
                     INTERNAL_ERROR_CLOSE if crashed else 1000, INTERNAL_ERROR if crashed else None
                 )
             else:
+                # Also sent when trio-websocket closes the stream; whichever comes first
+                # sends it (the handler may end before its reader task gets there).
                 await replay.send_protocol_error_close()
         except (
             trio_websocket.ConnectionClosed,

@@ -58,12 +58,11 @@ class Routed:
 
 
 class Router:
-    """``boundary``: where a handler's bug is counted and logged (it becomes a 500); without
-    one, the bug propagates to the caller (the connection's own boundary)."""
+    """``boundary``: where a handler's bug is counted and logged (it becomes a 500)."""
 
     def __init__(self, boundary: Boundary | None = None) -> None:
         self._routes: list[Route] = []
-        self._boundary = boundary
+        self._boundary = boundary or Boundary()
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append(Route(method.upper(), pattern, handler))
@@ -108,8 +107,6 @@ class Router:
 
     async def _run(self, handler: Handler, request: Request, params: dict[str, str]) -> Response:
         request = dataclasses.replace(request, params=params)
-        if self._boundary is None:
-            return await handler(request)
         return await guarded_answer(handler, request, self._boundary, "http_handler")
 
 
