@@ -115,9 +115,7 @@ async def serve(
                     stream, app, config, lifecycle, address, refusal=refusal, boundary=boundary
                 )
         finally:
-            refusals.close("")
-            with trio.CancelScope(shield=True):
-                await trio.aclose_forcefully(stream)
+            refusals.close("")  # the connection closed its stream on the way out
 
     async def handle(stream: trio.abc.Stream) -> None:
         address = _peer(stream)
@@ -132,10 +130,8 @@ async def serve(
             with boundary.guard("http_connection", address):
                 await serve_connection(stream, app, config, lifecycle, address, boundary=boundary)
         finally:
-            caps.close(network)
+            caps.close(network)  # the connection closed its stream on the way out
             metrics.connections.labels("tcp").dec()
-            with trio.CancelScope(shield=True):
-                await trio.aclose_forcefully(stream)
 
     async with trio.open_nursery() as handlers:
         async with trio.open_nursery() as acceptor:
