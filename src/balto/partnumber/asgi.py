@@ -52,7 +52,7 @@ def create_app(
         async with open_partnumber(
             classifier_factory=factory,
             lifecycle=lifecycle,
-            cors=cors if cors is not None else CorsConfig(allowed_origins=resolved.allowed_origins),
+            cors=cors if cors is not None else resolved.cors,
             engine_config=engine,
             registry=registry,
         ) as partnumber_app:

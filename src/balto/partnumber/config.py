@@ -21,6 +21,7 @@ from balto.core.config import (
     fields_from_env,
     split_overrides,
 )
+from balto.socketio import CorsConfig
 
 __all__ = ["DEFAULT_PORT", "PartnumberConfig"]
 
@@ -52,6 +53,10 @@ class PartnumberConfig:
         if not origins:
             return None
         return "*" if origins == ["*"] else origins
+
+    @property
+    def cors(self) -> CorsConfig:
+        return CorsConfig(allowed_origins=self.allowed_origins)
 
     @classmethod
     def from_env(

@@ -87,7 +87,7 @@ async def run_partnumber(
     async with open_partnumber(
         classifier_factory=classifier_factory,
         lifecycle=lifecycle,
-        cors=cors if cors is not None else CorsConfig(allowed_origins=config.allowed_origins),
+        cors=cors if cors is not None else config.cors,
         engine_config=engine_config,
         registry=registry,
     ) as app:
