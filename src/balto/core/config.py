@@ -92,9 +92,7 @@ def split_overrides(
     means "not given"; for :meth:`replace`-style changes it is a value like any other."""
     names = {field.name for field in dataclasses.fields(cls)}
     return {
-        k: v
-        for k, v in overrides.items()
-        if k in names and (v is not None or not none_is_unset)
+        k: v for k, v in overrides.items() if k in names and (v is not None or not none_is_unset)
     }
 
 
