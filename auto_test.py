@@ -6,8 +6,10 @@ waits for the recommendation and sends the feedback. Exits non-zero on any failu
 
     python auto_test.py --base-url http://localhost:8765 [--wav fala.wav]
 
-Without --wav it synthesises a Portuguese complaint with espeak-ng. Needs `requests` and
-`websockets` (pip install requests websockets).
+Without --wav it synthesises a Portuguese complaint: in a natural voice (Kokoro, from the
+project's ``bench.speech``) when run from the repository with the test dependencies installed,
+otherwise with espeak-ng's robot voice. Needs `requests` and `websockets` (pip install requests
+websockets).
 """
 
 from __future__ import annotations
@@ -68,6 +70,18 @@ def _swapped(samples: array.array[int]) -> bytes:
 
 
 def synthesize(sentence: str) -> tuple[bytes, int]:
+    """16 kHz PCM of ``sentence``: the natural test voice if available, else espeak-ng."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        from bench import speech
+    except ImportError:
+        speech = None
+    finally:
+        sys.path.pop(0)
+    if speech is not None and speech.natural_available():
+        print(f"  voz natural: {speech.default_voice()}")
+        return speech.to_pcm16(speech.synthesize(sentence)), speech.SAMPLE_RATE_HZ
+    print("  voz: espeak-ng (instale as dependências de teste para a voz natural)")
     if not shutil.which("espeak-ng"):
         raise Failure("espeak-ng não encontrado: instale-o ou use --wav")
     wav = subprocess.run(

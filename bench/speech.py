@@ -1,66 +1,72 @@
-"""Portuguese speech synthesised with espeak-ng, as 16 kHz mono float32 arrays.
+"""Portuguese test speech, 16 kHz mono float32: natural voices first, espeak-ng as fallback.
 
-espeak-ng is a Debian package (``apt-get install espeak-ng``), installed by the project's setup.
+The natural voices are Kokoro-82M's five (``bench.kokoro``), speaking pt-BR from espeak-ng's
+phonemes; ``jm_kumo`` sounds Brazilian, the others carry a Japanese accent, as some customers'
+Portuguese does. Whisper base hears them almost word for word. espeak-ng's own voices
+(``pt-br``, ``pt-br+f2`` …) are robots that Whisper hears at about 70% WER: they remain for
+the tests that need a hard voice and as the fallback where Kokoro is not installed.
+
+Used by the tests, the benchmarks and ``auto_test.py``; never by the server.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import shutil
-import subprocess
-import wave
-
 import numpy as np
-import soxr
 
-from balto.core.errors import BaltoError
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
+from bench import espeak, kokoro
+from bench.espeak import SynthesisError
 
+__all__ = [
+    "ESPEAK_VOICES",
+    "NATURAL_VOICES",
+    "SAMPLE_RATE_HZ",
+    "SynthesisError",
+    "default_voice",
+    "espeak_available",
+    "natural_available",
+    "silence",
+    "synthesize",
+    "to_pcm16",
+    "voices",
+]
 
-class SynthesisError(BaltoError):
-    """espeak-ng is missing or failed."""
+NATURAL_VOICES = kokoro.VOICES
+ESPEAK_VOICES = ("pt-br", "pt-br+f2", "pt-br+m3", "pt-br+m1")
+BASE_WORDS_PER_MINUTE = 150  # espeak's rate that Kokoro's speed 1.0 stands for
 
 
 def espeak_available() -> bool:
-    return shutil.which("espeak-ng") is not None
+    """Whether any test speech can be made (Kokoro needs espeak-ng's phonemes too)."""
+    return espeak.available()
 
 
-@functools.lru_cache(maxsize=256)
-def _synthesize_cached(text: str, voice: str, words_per_minute: int, pitch: int) -> bytes:
-    if not espeak_available():
-        raise SynthesisError("espeak-ng não está instalado (apt-get install espeak-ng)")
-    cmd = [
-        "espeak-ng",
-        "-v",
-        voice,
-        "-s",
-        str(words_per_minute),
-        "-p",
-        str(pitch),
-        "--stdout",
-        text,
-    ]
-    try:
-        done = subprocess.run(cmd, capture_output=True, check=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise SynthesisError(f"espeak-ng falhou: {exc}") from exc
-    with wave.open(io.BytesIO(done.stdout)) as wav:
-        rate = wav.getframerate()
-        if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
-            raise SynthesisError("espeak-ng devolveu um formato inesperado")
-        frames = wav.readframes(wav.getnframes())
-    pcm = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
-    audio = soxr.resample(pcm, rate, SAMPLE_RATE_HZ) if rate != SAMPLE_RATE_HZ else pcm
-    return np.asarray(audio, dtype=np.float32).tobytes()
+def natural_available() -> bool:
+    return kokoro.available()
+
+
+def default_voice() -> str:
+    return NATURAL_VOICES[0] if kokoro.available() else ESPEAK_VOICES[0]
+
+
+def voices() -> tuple[str, ...]:
+    """Every voice a test set should speak with: all natural ones, or espeak's as fallback."""
+    return NATURAL_VOICES if kokoro.available() else ESPEAK_VOICES
 
 
 def synthesize(
-    text: str, *, voice: str = "pt-br", words_per_minute: int = 150, pitch: int = 50
+    text: str, *, voice: str | None = None, words_per_minute: int | None = None, pitch: int = 50
 ) -> Audio:
-    """Speak ``text`` and return 16 kHz mono float32 samples in [-1, 1]."""
-    raw = _synthesize_cached(text, voice, words_per_minute, pitch)
-    return np.frombuffer(raw, dtype=np.float32).copy()
+    """Speak ``text`` in ``voice`` (default: :func:`default_voice`).
+
+    A Kokoro voice takes ``words_per_minute`` as a speed relative to 150 and ignores
+    ``pitch``; an espeak-ng voice takes both as they are.
+    """
+    chosen = voice or default_voice()
+    rate = words_per_minute or BASE_WORDS_PER_MINUTE
+    if chosen in NATURAL_VOICES:
+        return kokoro.synthesize(text, voice=chosen, speed=rate / BASE_WORDS_PER_MINUTE)
+    return espeak.synthesize(text, voice=chosen, words_per_minute=rate, pitch=pitch)
 
 
 def silence(seconds: float) -> Audio:

@@ -1,22 +1,43 @@
-"""Shared fixtures: a real Balto server on a loopback port, with a real SQLite file."""
+"""Shared fixtures: a real Balto server on a loopback port, with a real SQLite file; the
+converted Whisper base model and a transcriber on it (fetched and converted once, cached)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
 import trio
 
+from balto.core.config import default_cache_dir
 from balto.core.lifecycle import Lifecycle
 from balto.core.listener import bound_port
 from balto.counter.app import run_balto
 from balto.counter.asr.base import Transcriber
+from balto.counter.asr.model_cache import ensure_model
+from balto.counter.asr.whisper import WhisperTranscriber
 from balto.counter.config import CounterConfig
 from balto.counter.store import Database
 from tests.helpers import ScriptedTranscriber
+
+
+def _cache_dir() -> Path:
+    configured = os.environ.get("BALTO_CACHE_DIR")
+    return Path(configured).expanduser() if configured else default_cache_dir()
+
+
+@pytest.fixture(scope="session")
+def base_model() -> Path:
+    return ensure_model("base", _cache_dir(), progress=False)
+
+
+@pytest.fixture(scope="session")
+def transcriber(base_model: Path) -> Iterator[WhisperTranscriber]:
+    with WhisperTranscriber(base_model, n_threads=2) as instance:
+        yield instance
 
 
 @dataclasses.dataclass
