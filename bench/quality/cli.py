@@ -1,0 +1,78 @@
+"""``python -m bench.quality``: the recognition-quality report from one command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from balto.counter.asr.base import DecodeOptions
+from balto.counter.asr.whisper import WhisperTranscriber
+from balto.counter.detect.loader import default_rules
+from bench.quality import labelled, real, stream
+from bench.quality.data import REPO, labelled_items, real_recordings
+from bench.quality.pipeline import hearing
+from bench.quality.report import markdown
+from bench.server.process import ServerSettings
+from bench.server.settings import default_model
+
+RESULTS = REPO / "bench" / "results"
+PARTS = ("wer", "oportunidades", "fluxo")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__)
+    parser.add_argument("partes", nargs="*", metavar="{wer,oportunidades,fluxo}")
+    parser.add_argument("--modelo", type=Path, default=None, help="ggml model (default: base)")
+    parser.add_argument("--rapido", action="store_true", help="a small subset of each part")
+    parser.add_argument("--com-prompt", action="store_true", help="the old vocabulary prompt")
+    parser.add_argument("--balcoes", type=int, default=4, help="counters streaming (fluxo)")
+    parser.add_argument("--saida", type=Path, default=RESULTS / "quality.json")
+    args = parser.parse_args(argv)
+    parts = args.partes or list(PARTS)
+    if unknown := set(parts) - set(PARTS):
+        parser.error(f"parte(s) desconhecida(s): {', '.join(sorted(unknown))}")
+
+    def progress(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    model = args.modelo or default_model()
+    rules = default_rules()
+    options = DecodeOptions(prompt=rules.vocabulary_prompt() if args.com_prompt else "")
+    results: dict[str, Any] = {"modelo": str(model), "prompt": options.prompt}
+    with WhisperTranscriber(model) as transcriber:
+        if "wer" in parts:
+            recordings = real_recordings()
+            if args.rapido:
+                recordings = recordings[:10] + [r for r in recordings if r.source == "cetuc"][:10]
+            progress(f"WER em {len(recordings)} gravações reais")
+            results["wer"] = real.measure_wer(
+                transcriber, options, recordings, rules, progress=progress
+            )
+        if "oportunidades" in parts:
+            items = labelled_items()
+            if args.rapido:
+                items = items[::10]
+            progress(f"oportunidades em {len(items)} itens rotulados")
+            hear = hearing(transcriber, options, rules)
+            results["oportunidades"] = labelled.measure_opportunities(
+                hear, items, progress=progress
+            )
+    if "fluxo" in parts:
+        recordings = real_recordings()
+        if args.rapido:
+            recordings = recordings[:12]
+        settings = ServerSettings(model_path=model, cooldown_s=60.0)
+        results["fluxo"] = stream.measure_false_alarms(
+            settings, recordings, counters=args.balcoes, progress=progress
+        )
+    args.saida.parent.mkdir(parents=True, exist_ok=True)
+    args.saida.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    table = markdown(results)
+    args.saida.with_suffix(".md").write_text(table + "\n")
+    print(table)
+    progress(f"resultados em {args.saida} e {args.saida.with_suffix('.md')}")
+    return 0
