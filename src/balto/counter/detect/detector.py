@@ -2,7 +2,7 @@
 
 ``find_opportunities`` is pure: every rule with a trigger occurrence that is neither negated
 nor overlapped by one of the rule's exclusions, in rule-set order, at most one per rule
-(its leftmost occurrence). ``Detector`` adds the cooldown: a rule that fired stays quiet for
+(its leftmost occurrence, the longest one where several start at the same word). ``Detector`` adds the cooldown: a rule that fired stays quiet for
 ``cooldown_s``, so interim and final decodes of one utterance give one suggestion.
 
 ``Opportunity.gatilho`` is the normalised transcript span that fired ("dor muito forte nas
@@ -43,7 +43,7 @@ def find_opportunities(rules: RuleSet, text: str) -> list[Opportunity]:
     found: list[Opportunity] = []
     for rule_index in sorted(triggers):
         blocked = vetoes.get(rule_index, [])
-        for start, end in sorted(triggers[rule_index]):
+        for start, end in sorted(triggers[rule_index], key=lambda span: (span[0], -span[1])):
             if any(start < v_end and v_start < end for v_start, v_end in blocked):
                 continue
             if is_negated(tokens, start, end):

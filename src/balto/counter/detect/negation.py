@@ -12,6 +12,11 @@ Anything else between the negation and the complaint breaks the scope, so the ma
 Portuguese ways of *confirming* a complaint with "não" still fire: "não aguento mais essa
 dor de cabeça", "a tosse não passa", "não consigo dormir de dor nas costas", "não para de
 tossir".
+
+A complaint that is over is treated the same way: a resolution verb right after it ("a tosse
+já sarou", "a febre passou") or right before it ("já sarei da gripe", "passou a dor de
+cabeça"), with only stopwords and "já" between, in the same clause, and not itself negated
+("a dor não passou" still fires).
 """
 
 from __future__ import annotations
@@ -36,10 +41,44 @@ LINKING_WORDS: frozenset[str] = frozenset(
 
 MAX_LINKING_WORDS = 2
 
+# Past forms that say a complaint is over. Normalised.
+RESOLUTION_WORDS: frozenset[str] = frozenset(
+    {"sarou", "sarei", "sarar", "curou", "curei", "passou", "sumiu", "melhorou", "melhorei"}
+)
+_ALREADY = "ja"
+
 
 def is_negated(tokens: Tokens, start: int, end: int) -> bool:
     """Whether the occurrence over ``tokens.words[start:end]`` is negated."""
-    return _negated_before(tokens, start) or _negated_after(tokens, end - 1)
+    return (
+        _negated_before(tokens, start)
+        or _negated_after(tokens, end - 1)
+        or _resolved(tokens, start, end - 1)
+    )
+
+
+def _resolved(tokens: Tokens, first: int, last: int) -> bool:
+    after = _next_word(tokens, last, +1)
+    if after is not None and tokens.words[after] in RESOLUTION_WORDS:
+        return True  # "a tosse não sarou": the next word is "não", not a resolution
+    before = _next_word(tokens, first, -1)
+    if before is not None and tokens.words[before] in RESOLUTION_WORDS:
+        previous = _next_word(tokens, before, -1)
+        return previous is None or tokens.words[previous] not in NEGATION_WORDS
+    return False
+
+
+def _next_word(tokens: Tokens, index: int, step: int) -> int | None:
+    """The next word from ``index`` in direction ``step`` in the same clause, skipping
+    stopwords and "já"; None at the clause's edge."""
+    clause = tokens.clause[index]
+    i = index + step
+    while 0 <= i < len(tokens.words) and tokens.clause[i] == clause:
+        word = tokens.words[i]
+        if word not in STOPWORDS and word != _ALREADY:
+            return i
+        i += step
+    return None
 
 
 def _negated_before(tokens: Tokens, start: int) -> bool:
