@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test setup system-deps container-deps model lint typecheck contracts pytest container-test bench clean
+.PHONY: serve test setup system-deps container-deps model lint typecheck contracts pytest container-test bench quality clean
 
 serve: $(STAMP) model
 	$(BIN)/balto serve
@@ -62,6 +62,11 @@ container-test: container-deps
 bench: $(STAMP) model
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python -m bench
+
+# The recognition-quality report (README "Qualidade do reconhecimento"): real speech, the
+# labelled counter set in natural voices, false recommendations streamed through the server.
+quality: system-deps $(STAMP) model
+	$(BIN)/python -m bench.quality
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,7 @@
-"""VAD + segmenter evaluation on espeak-ng Portuguese in generated shop noise.
+"""VAD + segmenter evaluation on Portuguese speech in generated shop noise: the natural voices
+(the five Kokoro voices in turn) by default, espeak-ng's robot voices with ``--espeak``.
 
-Run: ``.venv/bin/python bench/vad.py [--vad spectral webrtc] [--snr clean 20 10 5]``
+Run: ``.venv/bin/python -m bench.vad [--vad spectral webrtc] [--snr clean 20 10 5] [--espeak]``
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from balto.counter.audio.segmenter import Segmenter
 from balto.counter.audio.vad import SpectralVad, Vad, WebRtcVad
 from bench.noise import mix, shop_noise
-from bench.speech import synthesize
+from bench.speech import synthesize, voices
 from bench.vad_eval import LabelledStream, VadReport, build_stream, evaluate
 
 SENTENCES = (
@@ -34,16 +35,22 @@ SENTENCES = (
     "Ah, e também uma escova de dentes",
 )
 
-VOICES = (("pt-br", 150, 50), ("pt-br", 170, 35), ("pt", 140, 65), ("pt-br", 160, 60))
+ESPEAK_VOICES = (("pt-br", 150, 50), ("pt-br", 170, 35), ("pt", 140, 65), ("pt-br", 160, 60))
 
 
-def make_stream(seed: int = 1) -> LabelledStream:
-    clips = [
-        synthesize(text, voice=v, words_per_minute=wpm, pitch=pitch)
-        for text, (v, wpm, pitch) in zip(
-            SENTENCES, VOICES * math.ceil(len(SENTENCES) / len(VOICES)), strict=False
-        )
-    ]
+def make_stream(seed: int = 1, *, espeak: bool = False) -> LabelledStream:
+    if espeak:
+        clips = [
+            synthesize(text, voice=v, words_per_minute=wpm, pitch=pitch)
+            for text, (v, wpm, pitch) in zip(
+                SENTENCES,
+                ESPEAK_VOICES * math.ceil(len(SENTENCES) / len(ESPEAK_VOICES)),
+                strict=False,
+            )
+        ]
+    else:
+        pool = voices()
+        clips = [synthesize(text, voice=pool[i % len(pool)]) for i, text in enumerate(SENTENCES)]
     return build_stream(clips, seed=seed)
 
 
@@ -88,12 +95,13 @@ def main() -> None:
     parser.add_argument("--vad", nargs="+", default=list(VADS), choices=list(VADS))
     parser.add_argument("--snr", nargs="+", default=["clean", "20", "10", "5"])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--espeak", action="store_true", help="espeak-ng's voices instead")
     parser.add_argument(
         "--noise-only-s", type=float, default=120.0, help="length of the speech-free run"
     )
     args = parser.parse_args()
 
-    base = make_stream(args.seed)
+    base = make_stream(args.seed, espeak=args.espeak)
     print(f"{len(base.sentences)} sentences, {len(base.audio) / 16_000:.0f} s of audio per run")
     print(line([name for name, _ in COLUMNS]))
     print("|" + "|".join("-" * (w + 2) for _, w in COLUMNS) + "|")

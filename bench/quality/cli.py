@@ -11,7 +11,7 @@ from typing import Any
 
 from balto.counter.asr.base import DecodeOptions
 from balto.counter.asr.whisper import WhisperTranscriber
-from balto.counter.detect.loader import default_rules
+from balto.counter.detect.loader import default_rules, load_rules
 from bench.quality import labelled, real, stream
 from bench.quality.data import REPO, labelled_items, real_recordings
 from bench.quality.pipeline import hearing
@@ -28,8 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("partes", nargs="*", metavar="{wer,oportunidades,fluxo}")
     parser.add_argument("--modelo", type=Path, default=None, help="ggml model (default: base)")
     parser.add_argument("--rapido", action="store_true", help="a small subset of each part")
+    parser.add_argument("--regras", type=Path, default=None, help="a rule file (default: built-in)")
     parser.add_argument("--com-prompt", action="store_true", help="the old vocabulary prompt")
     parser.add_argument("--balcoes", type=int, default=4, help="counters streaming (fluxo)")
+    parser.add_argument(
+        "--condicoes",
+        default="sala,10,5",
+        help="conditions of the labelled set: 'sala' (room, no noise) and/or SNRs in dB",
+    )
     parser.add_argument("--saida", type=Path, default=RESULTS / "quality.json")
     args = parser.parse_args(argv)
     parts = args.partes or list(PARTS)
@@ -39,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     def progress(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
+    try:
+        conditions = _conditions(args.condicoes)
+    except ValueError:
+        parser.error(f"--condicoes inválidas: {args.condicoes!r}")
     model = args.modelo or default_model()
-    rules = default_rules()
+    rules = load_rules(args.regras.read_bytes()) if args.regras else default_rules()
     options = DecodeOptions(prompt=rules.vocabulary_prompt() if args.com_prompt else "")
     results: dict[str, Any] = {"modelo": str(model), "prompt": options.prompt}
     with WhisperTranscriber(model) as transcriber:
@@ -59,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"oportunidades em {len(items)} itens rotulados")
             hear = hearing(transcriber, options, rules)
             results["oportunidades"] = labelled.measure_opportunities(
-                hear, items, progress=progress
+                hear, items, conditions=conditions, progress=progress
             )
     if "fluxo" in parts:
         recordings = real_recordings()
@@ -76,3 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     progress(f"resultados em {args.saida} e {args.saida.with_suffix('.md')}")
     return 0
+
+
+def _conditions(text: str) -> dict[str, float | None]:
+    """``"sala,10"`` → ``{"sala sem ruído": None, "10 dB": 10.0}``."""
+    found: dict[str, float | None] = {}
+    for word in filter(None, (w.strip() for w in text.split(","))):
+        if word == "sala":
+            found["sala sem ruído"] = None
+        else:
+            found[f"{float(word):g} dB"] = float(word)
+    if not found:
+        raise ValueError(text)
+    return found

@@ -1,4 +1,6 @@
-"""Known-answer tests of the whisper.cpp transcriber on synthesised Portuguese speech."""
+"""Known-answer tests of the whisper.cpp transcriber on natural-voice Portuguese speech
+(``bench.speech``: Kokoro's Brazilian-sounding voice), decoded as the server decodes (no
+initial prompt)."""
 
 from __future__ import annotations
 
@@ -21,11 +23,7 @@ from balto.counter.asr.whisper import (
     token_cap_for,
 )
 
-PROMPT = (
-    "Farmácia. Dor de cabeça, dor nas costas, febre, gripe, tosse, azia, alergia, garganta, "
-    "remédio."
-)
-PHARMACY = DecodeOptions(prompt=PROMPT)
+PHARMACY = DecodeOptions()
 
 
 def test_audio_ctx_follows_the_audio() -> None:
@@ -64,7 +62,7 @@ def _words(text: str) -> set[str]:
         ("Estou com dor de cabeça.", {"dor", "cabeca"}),
         ("Estou com dor de garganta.", {"garganta"}),
         ("Estou com muita dor nas costas desde ontem.", {"muita", "dor", "costas"}),
-        ("Boa tarde, eu estou com gripe.", {"gripe"}),
+        ("Boa tarde, eu estou gripado.", {"gripado"}),
         ("Minha filha está com febre e dor de garganta desde ontem à noite.",
          {"febre", "garganta", "noite"}),
     ],
@@ -74,12 +72,6 @@ def test_known_sentences(
 ) -> None:
     heard = transcriber.transcribe(synthesize(spoken), PHARMACY)
     assert key_words <= _words(heard), heard
-
-
-@pytest.mark.slow
-def test_the_prompt_fixes_a_pharmacy_slip(transcriber: WhisperTranscriber) -> None:
-    heard = transcriber.transcribe(synthesize("Estou com dor de cabeça."), PHARMACY)
-    assert "dor de cabeca" in normalize(heard)
 
 
 @pytest.mark.slow
