@@ -13,7 +13,7 @@ import trio
 
 from balto import __version__
 from balto.core.config import ConfigError, HttpConfig
-from balto.core.errors import BaltoError
+from balto.core.errors import BaltoError, ClientError, RecognizerError
 from balto.core.lifecycle import Lifecycle
 from balto.counter.asr.base import Transcriber
 from balto.counter.config import CounterConfig
@@ -77,6 +77,80 @@ def cmd_rules(args: argparse.Namespace) -> int:
     finally:
         database.close()
     return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    """Each WAV through the server's pipeline: its transcript and the recommendations."""
+    import json
+
+    from balto.counter.app import whisper_factory
+    from balto.counter.detect import default_rules, load_rules
+    from balto.counter.offline import (
+        error_json,
+        load_recording,
+        to_json,
+        to_text,
+        transcribe_recording,
+    )
+    from balto.counter.pipeline import counter_pipeline
+
+    def failed(name: str, message: str) -> None:
+        print(f"erro: {name}: {message}", file=sys.stderr, flush=True)
+        if args.json:
+            print(json.dumps(error_json(name, message), ensure_ascii=False), flush=True)
+
+    config = CounterConfig.from_env()
+    rules = default_rules()
+    if args.regras is not None:
+        try:
+            rules = load_rules(_read_file(args.regras))
+        except ClientError as exc:
+            print(f"erro: regras {args.regras}: {exc.message}", file=sys.stderr)
+            return 1
+    language = args.idioma or config.language
+    transcriber: Transcriber | None = None
+    failures = reported = 0
+    try:
+        for name in args.arquivos:
+            try:
+                recording = load_recording(_read_file(name))
+            except ClientError as exc:
+                failures += 1
+                failed(name, exc.message)
+                continue
+            if transcriber is None:  # loaded for the first readable file; a model that
+                transcriber = whisper_factory(config)()  # cannot load ends the command
+            try:
+                pipeline = counter_pipeline(config, rules, language)
+                result = transcribe_recording(recording, transcriber, pipeline)
+            except RecognizerError as exc:
+                failures += 1
+                failed(name, exc.message)
+                continue
+            if args.json:
+                print(json.dumps(to_json(name, result), ensure_ascii=False), flush=True)
+            else:
+                print(("\n" if reported else "") + to_text(name, result), flush=True)
+            reported += 1
+    finally:
+        if transcriber is not None:
+            transcriber.close()
+    return 1 if failures else 0
+
+
+def _read_file(name: str) -> bytes:
+    from balto.counter.offline import UnreadableFile
+
+    try:
+        return Path(name).read_bytes()
+    except FileNotFoundError as exc:
+        raise UnreadableFile("arquivo não encontrado") from exc
+    except IsADirectoryError as exc:
+        raise UnreadableFile("é um diretório, não um arquivo") from exc
+    except PermissionError as exc:
+        raise UnreadableFile("sem permissão de leitura") from exc
+    except OSError as exc:
+        raise UnreadableFile(f"não foi possível ler o arquivo: {exc.strerror}") from exc
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -160,6 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("arquivo", nargs="?", help="JSON rule file; omit to restore the default")
     rules.add_argument("--db", type=Path, help="SQLite file (env DB_FILE)")
     rules.set_defaults(func=cmd_rules)
+
+    transcribe = commands.add_parser(
+        "transcrever",
+        help="transcribe WAV recordings through the server's pipeline and list the opportunities",
+    )
+    transcribe.add_argument("arquivos", nargs="+", metavar="ARQUIVO", help="WAV file")
+    transcribe.add_argument("--json", action="store_true", help="one JSON object per line/file")
+    transcribe.add_argument(
+        "--regras", help="JSON rule file (the format of balto regras); default: the shipped set"
+    )
+    transcribe.add_argument("--idioma", help="speech language (default: BALTO_LANGUAGE, pt)")
+    transcribe.set_defaults(func=cmd_transcribe)
 
     partnumber = commands.add_parser("partnumber", help="partnumber classification service")
     partnumber_commands = partnumber.add_subparsers(dest="partnumber_command", required=True)

@@ -11,6 +11,8 @@ from balto.counter.audio.types import Audio
 TARGET_RATE_HZ = 16_000
 MIN_RATE_HZ = 8_000
 MAX_RATE_HZ = 48_000
+#: soxr quality for every conversion to the pipeline rate (wire PCM and WAV files alike).
+RESAMPLE_QUALITY = "HQ"
 
 
 _EMPTY: Audio = np.zeros(0, dtype=np.float32)
@@ -48,7 +50,7 @@ class PcmDecoder:
         self._resampler: soxr.ResampleStream | None = None
         if self.sample_rate_hz != TARGET_RATE_HZ:
             self._resampler = soxr.ResampleStream(
-                self.sample_rate_hz, TARGET_RATE_HZ, 1, dtype="float32", quality="HQ"
+                self.sample_rate_hz, TARGET_RATE_HZ, 1, dtype="float32", quality=RESAMPLE_QUALITY
             )
         self.bytes_total = 0
         self.samples_out_total = 0
@@ -82,3 +84,14 @@ class PcmDecoder:
             samples = np.ascontiguousarray(out, dtype=np.float32).reshape(-1)
         self.samples_out_total += len(samples)
         return samples
+
+
+def resample_to_target(samples: Audio, sample_rate_hz: int) -> Audio:
+    """Mono float32 ``samples`` at any rate → the pipeline's 16 kHz, in one call (a whole
+    recording), with the same soxr quality as :class:`PcmDecoder`."""
+    if sample_rate_hz == TARGET_RATE_HZ:
+        return np.ascontiguousarray(samples, dtype=np.float32)
+    out = soxr.resample(
+        np.asarray(samples, dtype=np.float32), sample_rate_hz, TARGET_RATE_HZ, RESAMPLE_QUALITY
+    )
+    return np.ascontiguousarray(out, dtype=np.float32).reshape(-1)

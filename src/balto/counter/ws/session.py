@@ -18,18 +18,19 @@ import trio_websocket
 from balto.core.errors import BaltoError, RecognizerError, StorageError
 from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.lifecycle import Lifecycle
-from balto.counter.asr.base import DecodeOptions, Recognizer
-from balto.counter.audio.segmenter import DecodeJob, Segmenter
+from balto.counter.asr.base import Recognizer
+from balto.counter.audio.segmenter import DecodeJob
 from balto.counter.audio.types import SAMPLE_RATE_HZ
 from balto.counter.config import CounterConfig
-from balto.counter.detect import Detector, Opportunity, RuleSet
+from balto.counter.detect import Opportunity
 from balto.counter.metrics import CounterMetrics
+from balto.counter.pipeline import counter_pipeline
 from balto.counter.store import Balcao, Store
 from balto.counter.ws import protocol
 from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Recommendation, encode
 from balto.counter.ws.intake import AudioIntake
 from balto.counter.ws.rules_cache import RulesCache
-from balto.counter.ws.scheduler import Decode, RecognitionScheduler
+from balto.counter.ws.scheduler import Decode
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,8 @@ class CounterSession:
             COMMANDS_SIZE
         )
         rules = services.rules.for_balcao(balcao)
-        self.detector = Detector(rules, cooldown_s=config.recommendation_cooldown_s)
-        self.options = _decode_options(rules, balcao, config)
+        # The same builder as ``balto transcrever``: what is checked offline is what runs here.
+        self.pipeline = counter_pipeline(config, rules, balcao.idioma or config.language)
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
@@ -174,8 +175,8 @@ class CounterSession:
         session_scope.cancel()
 
     async def _recognize(self) -> None:
-        segmenter = Segmenter()
-        scheduler = RecognitionScheduler(final_max_lag_s=self.services.config.asr_max_lag_s)
+        segmenter = self.pipeline.segmenter
+        scheduler = self.pipeline.scheduler
         while True:
             jobs = segmenter.push(await self.intake.take())
             scheduler.push(jobs, segmenter.position_s)
@@ -188,13 +189,13 @@ class CounterSession:
     async def _decode(self, job: DecodeJob) -> None:
         try:
             text = await self.services.recognizer.transcribe(
-                self.balcao.id, job.audio, self.options, interim=not job.final
+                self.balcao.id, job.audio, self.pipeline.options, interim=not job.final
             )
         except RecognizerError:
             return  # counted by the pool; degrade to "no recommendation"
         if not text:
             return
-        for opportunity in self.detector.detect(text, trio.current_time()):
+        for opportunity in self.pipeline.detector.detect(text, trio.current_time()):
             await self._recommend(opportunity, text)
 
     async def _recommend(self, opportunity: Opportunity, text: str) -> None:
@@ -282,9 +283,3 @@ class CounterSession:
         # cut our closing handshake short (the peer would see 1006 instead of 1001).
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await _close(self.ws, close)
-
-
-def _decode_options(rules: RuleSet, balcao: Balcao, config: CounterConfig) -> DecodeOptions:
-    return DecodeOptions(
-        language=balcao.idioma or config.language, prompt=rules.vocabulary_prompt()
-    )

@@ -1,0 +1,43 @@
+"""One counter's recognition pipeline, built from the config in one place (sans-IO).
+
+A live session (``ws/session.py``) and ``balto transcrever`` (``offline.py``) both build their
+segmenter, decode scheduler, opportunity detector and whisper decode options with
+:func:`counter_pipeline`, so a recording checked offline goes through exactly what a counter's
+audio goes through: the same segmentation, the same language and prompt policy, the same rules
+and cooldown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from balto.counter.asr.base import DecodeOptions
+from balto.counter.audio.segmenter import Segmenter
+from balto.counter.config import CounterConfig
+from balto.counter.detect import Detector, RuleSet
+from balto.counter.ws.scheduler import RecognitionScheduler
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CounterPipeline:
+    """The stateful parts of one counter's recognition (one per socket or per recording)."""
+
+    segmenter: Segmenter
+    scheduler: RecognitionScheduler
+    detector: Detector
+    options: DecodeOptions
+
+
+def decode_options(rules: RuleSet, language: str) -> DecodeOptions:
+    """Whisper's options for a counter: its language, prompted with its rules' vocabulary."""
+    return DecodeOptions(language=language, prompt=rules.vocabulary_prompt())
+
+
+def counter_pipeline(config: CounterConfig, rules: RuleSet, language: str) -> CounterPipeline:
+    """A fresh pipeline for one counter speaking ``language`` under ``rules``."""
+    return CounterPipeline(
+        segmenter=Segmenter(),
+        scheduler=RecognitionScheduler(final_max_lag_s=config.asr_max_lag_s),
+        detector=Detector(rules, cooldown_s=config.recommendation_cooldown_s),
+        options=decode_options(rules, language),
+    )
