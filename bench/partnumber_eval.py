@@ -66,8 +66,14 @@ HEADER = (
 def load_examples() -> list[Example]:
     raw = resources.files(__package__).joinpath("data/avaliacao.csv").read_text("utf-8")
     return [
-        Example(r["partnumber"], r["descricao"], r["fabricante"], r["posicao"], r["subposicao"],
-                r["conjunto"])
+        Example(
+            r["partnumber"],
+            r["descricao"],
+            r["fabricante"],
+            r["posicao"],
+            r["subposicao"],
+            r["conjunto"],
+        )
         for r in csv.DictReader(io.StringIO(raw))
     ]
 
@@ -117,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER)
     total = Tally()
     for split in splits:
-        tally = evaluate(classifier, [e for e in examples if e.split == split],
-                         show_errors=args.erros)
+        tally = evaluate(
+            classifier, [e for e in examples if e.split == split], show_errors=args.erros
+        )
         print(tally.row(split))
         for name in ("n", "head1", "head3", "sub1", "sub3", "abstained", "answered_right"):
             setattr(total, name, getattr(total, name) + getattr(tally, name))

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from balto.counter.asr.base import DecodeOptions
 from balto.counter.asr.whisper import WhisperTranscriber
+from balto.counter.config import CounterConfig
 from balto.counter.detect.loader import default_rules, load_rules
+from balto.counter.pipeline import counter_pipeline
 from bench.quality import labelled, real, stream
+from bench.quality.data import PARTS as PARTES
 from bench.quality.data import REPO, labelled_items, real_recordings
 from bench.quality.pipeline import hearing
 from bench.quality.report import markdown
@@ -36,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         default="sala,10,5",
         help="conditions of the labelled set: 'sala' (room, no noise) and/or SNRs in dB",
     )
+    parser.add_argument(
+        "--parte", choices=PARTES, default=None, help="only one part of the labelled set"
+    )
     parser.add_argument("--saida", type=Path, default=RESULTS / "quality.json")
     args = parser.parse_args(argv)
     parts = args.partes or list(PARTS)
@@ -49,11 +55,15 @@ def main(argv: list[str] | None = None) -> int:
         conditions = _conditions(args.condicoes)
     except ValueError:
         parser.error(f"--condicoes inválidas: {args.condicoes!r}")
+    config = CounterConfig.from_env()
     model = args.modelo or default_model()
     rules = load_rules(args.regras.read_bytes()) if args.regras else default_rules()
-    options = DecodeOptions(prompt=rules.vocabulary_prompt() if args.com_prompt else "")
+    server = counter_pipeline(config, rules, config.language).options
+    prompt = rules.vocabulary_prompt() if args.com_prompt else None
+    options = server if prompt is None else dataclasses.replace(server, prompt=prompt)
     results: dict[str, Any] = {"modelo": str(model), "prompt": options.prompt}
-    with WhisperTranscriber(model) as transcriber:
+    threads = config.asr_threads_per_worker
+    with WhisperTranscriber(model, n_threads=threads) as transcriber:
         if "wer" in parts:
             recordings = real_recordings()
             if args.rapido:
@@ -63,11 +73,11 @@ def main(argv: list[str] | None = None) -> int:
                 transcriber, options, recordings, rules, progress=progress
             )
         if "oportunidades" in parts:
-            items = labelled_items()
+            items = [i for i in labelled_items() if args.parte in (None, i.parte)]
             if args.rapido:
                 items = items[::10]
             progress(f"oportunidades em {len(items)} itens rotulados")
-            hear = hearing(transcriber, options, rules)
+            hear = hearing(transcriber, config, rules, prompt=prompt)
             results["oportunidades"] = labelled.measure_opportunities(
                 hear, items, conditions=conditions, progress=progress
             )

@@ -1,32 +1,35 @@
-"""The pipeline under test for the labelled set: the server's segmenter, transcriber options
-and detector over a whole clip (interim and final decodes, as a live session makes them)."""
+"""The pipeline under test for the labelled set: exactly a counter's (``balto transcrever``'s
+:func:`balto.counter.offline.transcribe_audio` over :func:`balto.counter.pipeline.counter_pipeline`:
+the server's segmenter, decode scheduler, decoding options and detector, interim decodes
+included), one fresh pipeline per clip, as a new counter."""
 
 from __future__ import annotations
 
-from balto.counter.asr.base import DecodeOptions, Transcriber
-from balto.counter.audio.segmenter import Segmenter
+import dataclasses
+
+from balto.counter.asr.base import Transcriber
 from balto.counter.audio.types import Audio
-from balto.counter.detect.detector import find_opportunities
+from balto.counter.config import CounterConfig
 from balto.counter.detect.rules import RuleSet
+from balto.counter.offline import transcribe_audio
+from balto.counter.pipeline import counter_pipeline
 from bench.quality.labelled import Hear, Heard
 
-CHUNK_SAMPLES = 1600  # 100 ms, the counters' frame
 
+def hearing(
+    transcriber: Transcriber, config: CounterConfig, rules: RuleSet, *, prompt: str | None = None
+) -> Hear:
+    """``prompt`` overrides the server's decoding prompt (to measure another policy)."""
 
-def hearing(transcriber: Transcriber, options: DecodeOptions, rules: RuleSet) -> Hear:
     def hear(audio: Audio) -> Heard:
-        segmenter = Segmenter()
-        jobs = []
-        for offset in range(0, len(audio), CHUNK_SAMPLES):
-            jobs += segmenter.push(audio[offset : offset + CHUNK_SAMPLES])
-        jobs += segmenter.flush()
-        finals: list[str] = []
-        fired: set[str] = set()
-        for job in jobs:
-            text = transcriber.transcribe(job.audio, options)
-            fired.update(o.rule_id for o in find_opportunities(rules, text))
-            if job.final and text:
-                finals.append(text)
-        return Heard(" ".join(finals), frozenset(fired))
+        pipeline = counter_pipeline(config, rules, config.language)
+        if prompt is not None:
+            options = dataclasses.replace(pipeline.options, prompt=prompt)
+            pipeline = dataclasses.replace(pipeline, options=options)
+        segments, findings = transcribe_audio(audio, transcriber, pipeline)
+        return Heard(
+            " ".join(s.text for s in segments),
+            frozenset(f.opportunity.rule_id for f in findings),
+        )
 
     return hear

@@ -15,6 +15,7 @@ from bench.quality.data import PARTS, REAL_DIR, Item, labelled_items, real_recor
 from bench.quality.report import markdown
 
 from balto.counter.asr.base import DecodeOptions
+from balto.counter.config import CounterConfig
 from balto.counter.detect.loader import default_rules
 
 
@@ -77,7 +78,7 @@ def test_small_real_run_through_the_report(transcriber) -> None:
     if not natural_available():
         pytest.skip("Kokoro not installed")
     rules = default_rules()
-    options = DecodeOptions()
+    options = DecodeOptions()  # the server's (no prompt)
     recordings = [r for r in real_recordings() if r.source != "cetuc"][:2]
     wer = real.measure_wer(
         transcriber, options, recordings, rules, snrs_db=(None,), progress=lambda _: None
@@ -101,7 +102,7 @@ def test_small_real_run_through_the_report(transcriber) -> None:
             ("Boa tarde, minha garganta tá doendo.", "Faz quanto tempo?", "Desde ontem."),
         ),
     ]
-    hear = hearing(transcriber, options, rules)
+    hear = hearing(transcriber, CounterConfig.from_env({}), rules)
     ops = labelled.measure_opportunities(
         hear, items, conditions={"sala sem ruído": None}, progress=lambda _: None
     )

@@ -7,12 +7,10 @@ from balto.counter.detect import default_rules
 from balto.counter.pipeline import counter_pipeline, decode_options
 
 
-def test_decode_options_carry_the_language_and_the_rules_vocabulary() -> None:
-    rules = default_rules()
-    options = decode_options(rules, "es")
+def test_decode_options_carry_the_language_and_no_prompt() -> None:
+    options = decode_options("es")
     assert options.language == "es"
-    assert options.prompt == rules.vocabulary_prompt()
-    assert options.prompt  # the default rules do prompt whisper
+    assert options.prompt == ""  # a vocabulary prompt leaks its words into transcripts
 
 
 def test_the_pipeline_follows_the_config() -> None:
@@ -20,7 +18,7 @@ def test_the_pipeline_follows_the_config() -> None:
     pipeline = counter_pipeline(config, default_rules(), "pt")
     assert pipeline.detector.cooldown_s == 7.0
     assert pipeline.scheduler.final_max_lag_s == 3.0
-    assert pipeline.options == decode_options(default_rules(), "pt")
+    assert pipeline.options == decode_options("pt")
     assert pipeline.segmenter.position_s == 0.0
 
 

@@ -99,7 +99,15 @@ def transcribe_recording(
     recording: Recording, transcriber: Transcriber, pipeline: CounterPipeline
 ) -> Transcription:
     """Run ``recording`` through a fresh ``pipeline`` (one per recording: one counter)."""
-    heard = _hear(recording.audio, transcriber, pipeline)
+    segments, findings = transcribe_audio(recording.audio, transcriber, pipeline)
+    return Transcription(recording, segments, findings)
+
+
+def transcribe_audio(
+    audio: Audio, transcriber: Transcriber, pipeline: CounterPipeline
+) -> tuple[tuple[Segment, ...], tuple[Finding, ...]]:
+    """16 kHz mono ``audio`` through a fresh ``pipeline``: its utterances and what fired."""
+    heard = _hear(audio, transcriber, pipeline)
     finals = {h.job.utterance_id: _segment(h) for h in heard if h.job.final}
     findings = tuple(
         Finding(
@@ -111,7 +119,7 @@ def transcribe_recording(
         for h in heard
         for opportunity in h.opportunities
     )
-    return Transcription(recording, tuple(finals.values()), findings)
+    return tuple(finals.values()), findings
 
 
 def _hear(audio: Audio, transcriber: Transcriber, pipeline: CounterPipeline) -> list[_Heard]:

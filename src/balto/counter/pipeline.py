@@ -28,9 +28,15 @@ class CounterPipeline:
     options: DecodeOptions
 
 
-def decode_options(rules: RuleSet, language: str) -> DecodeOptions:
-    """Whisper's options for a counter: its language, prompted with its rules' vocabulary."""
-    return DecodeOptions(language=language, prompt=rules.vocabulary_prompt())
+def decode_options(language: str) -> DecodeOptions:
+    """Whisper's options for a counter: its language, and no initial prompt.
+
+    A prompt of the rules' vocabulary was tried and measured (``python -m bench.quality
+    --com-prompt``, README "Qualidade do reconhecimento"): no gain on real speech, twice the
+    decoding cost, repetition loops on short words, and its words leaking into what Whisper
+    "heard" ("Bom dia, dor de cabeça, dor de cabeça…"), which is a false recommendation.
+    """
+    return DecodeOptions(language=language)
 
 
 def counter_pipeline(config: CounterConfig, rules: RuleSet, language: str) -> CounterPipeline:
@@ -39,5 +45,5 @@ def counter_pipeline(config: CounterConfig, rules: RuleSet, language: str) -> Co
         segmenter=Segmenter(),
         scheduler=RecognitionScheduler(final_max_lag_s=config.asr_max_lag_s),
         detector=Detector(rules, cooldown_s=config.recommendation_cooldown_s),
-        options=decode_options(rules, language),
+        options=decode_options(language),
     )

@@ -41,8 +41,14 @@ def ct2_bytes(
 
 
 def tiny_whisper_variables(
-    *, state: int = 64, layers: int = 1, vocab: int = 300, mels: int = 80,
-    audio_ctx: int = 16, text_ctx: int = 8, seed: int = 0,
+    *,
+    state: int = 64,
+    layers: int = 1,
+    vocab: int = 300,
+    mels: int = 80,
+    audio_ctx: int = 16,
+    text_ctx: int = 8,
+    seed: int = 0,
 ) -> list[tuple[str, npt.NDArray[np.generic]]]:
     """Every variable of a WhisperSpec model, with small random float16 weights."""
     rng = np.random.default_rng(seed)
@@ -71,8 +77,10 @@ def tiny_whisper_variables(
             p = f"{side}/layer_{i}"
             blocks = ["self_attention", "ffn"] + (["attention"] if side == "decoder" else [])
             for block in blocks:
-                variables += [(f"{p}/{block}/layer_norm/gamma", w(state)),
-                              (f"{p}/{block}/layer_norm/beta", w(state))]
+                variables += [
+                    (f"{p}/{block}/layer_norm/gamma", w(state)),
+                    (f"{p}/{block}/layer_norm/beta", w(state)),
+                ]
             variables += [
                 (f"{p}/self_attention/linear_0/weight", w(3 * state, state)),
                 (f"{p}/self_attention/linear_0/bias", w(3 * state)),

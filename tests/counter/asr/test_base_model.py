@@ -22,7 +22,12 @@ def summary(base_model: Path) -> GgmlSummary:
 def test_hparams(summary: GgmlSummary) -> None:
     hp = summary.hparams
     assert (hp.n_vocab, hp.n_audio_ctx, hp.n_audio_state, hp.n_audio_head, hp.n_audio_layer) == (
-        51865, 1500, 512, 8, 6)
+        51865,
+        1500,
+        512,
+        8,
+        6,
+    )
     assert (hp.n_text_ctx, hp.n_text_state, hp.n_text_head, hp.n_text_layer) == (448, 512, 8, 6)
     assert (hp.n_mels, hp.ftype) == (80, 1)
 

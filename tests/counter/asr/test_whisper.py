@@ -63,13 +63,13 @@ def _words(text: str) -> set[str]:
         ("Estou com dor de garganta.", {"garganta"}),
         ("Estou com muita dor nas costas desde ontem.", {"muita", "dor", "costas"}),
         ("Boa tarde, eu estou gripado.", {"gripado"}),
-        ("Minha filha está com febre e dor de garganta desde ontem à noite.",
-         {"febre", "garganta", "noite"}),
+        (
+            "Minha filha está com febre e dor de garganta desde ontem à noite.",
+            {"febre", "garganta", "noite"},
+        ),
     ],
 )
-def test_known_sentences(
-    transcriber: WhisperTranscriber, spoken: str, key_words: set[str]
-) -> None:
+def test_known_sentences(transcriber: WhisperTranscriber, spoken: str, key_words: set[str]) -> None:
     heard = transcriber.transcribe(synthesize(spoken), PHARMACY)
     assert key_words <= _words(heard), heard
 

@@ -8,8 +8,10 @@ same jobs. Policy (all in ``SegmenterConfig``):
 * it ends after ``hangover_s`` without speech → one ``final`` job with the whole utterance
   (trailing silence trimmed to ``tail_s``); utterances with less than ``min_speech_s`` of
   speech frames are dropped (clicks, beeps);
-* every ``interim_every_s`` of new speech an interim job (``final=False``) carries the audio
-  so far, so a trigger can fire before the customer stops talking;
+* every ``interim_every_s`` of utterance (stream time, pauses included: a natural voice is
+  not flagged as speech frame by frame, so counting speech frames alone made interims rare)
+  an interim job (``final=False``) carries the audio so far, so a trigger can fire before the
+  customer stops talking;
 * at ``max_utterance_s`` a final job is forced and a new utterance starts at once.
 """
 
@@ -29,9 +31,9 @@ from balto.counter.audio.vad import Vad, make_vad
 @dataclasses.dataclass(frozen=True, slots=True)
 class SegmenterConfig:
     start_frames: int = 3
-    preroll_s: float = 0.2
+    preroll_s: float = 0.3
     hangover_s: float = 0.5
-    tail_s: float = 0.15
+    tail_s: float = 0.35  # natural speech ends in weak, unvoiced sounds the VAD does not flag
     interim_every_s: float = 1.5
     max_utterance_s: float = 15.0
     min_speech_s: float = 0.15
@@ -69,7 +71,7 @@ class _Utterance:
         self.frames = frames
         self.id: int | None = None  # assigned when the first job is emitted
         self.speech_frames = 0
-        self.since_job = 0  # speech frames since the last job
+        self.since_job = 0  # frames since the last job
         self.last_speech_end = start  # stream position just after the last speech frame
 
 
@@ -157,10 +159,10 @@ class Segmenter:
                 self._silence = 0
             return
         utt.frames.append(frame)
+        utt.since_job += 1
         if speech:
             self._silence = 0
             utt.speech_frames += 1
-            utt.since_job += 1
             utt.last_speech_end = start + len(frame)
         else:
             self._silence += 1

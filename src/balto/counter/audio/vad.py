@@ -49,6 +49,10 @@ class SpectralVadConfig:
     min_spread: float = 0.08
     # Frames quieter than this (dBFS) are never speech.
     min_level_dbfs: float = -65.0
+    # The floor never falls below a flat floor this far under ``min_level_dbfs``: after
+    # digital silence (a noise gate, a muted microphone) it would otherwise keep the spectral
+    # shape of the last speech, and whitening by it hides the next voice's harmonics.
+    floor_min_below_db: float = 20.0
     low_hz: float = 80.0
     high_hz: float = 4000.0
     min_pitch_hz: float = 70.0
@@ -80,6 +84,7 @@ class SpectralVad:
         win_ac = np.fft.irfft(np.abs(np.fft.rfft(self._window, self._nfft)) ** 2, self._nfft)
         self._inv_win_norm: _F64 = win_ac[0] / win_ac[self._lag_lo : self._lag_hi + 1]
         self._min_power = FRAME_SAMPLES * 2 * 10 ** (cfg.min_level_dbfs / 10)
+        self._floor_min = self._min_power * 10 ** (-cfg.floor_min_below_db / 10) / len(band)
         self._max_rise = 10 ** (cfg.floor_max_rise_db / 10) - 1.0
         self._max_rise_speech = 10 ** (cfg.floor_max_rise_speech_db / 10) - 1.0
         self._spectrum: _F64 = np.zeros(self._nfft // 2 + 1)
@@ -118,7 +123,8 @@ class SpectralVad:
         floor = self._floor
         self._frames += 1
         if floor is None or self._frames <= cfg.init_frames:
-            self._floor = smooth.copy() if floor is None else np.minimum(floor, smooth)
+            first = smooth.copy() if floor is None else np.minimum(floor, smooth)
+            self._floor = np.maximum(first, self._floor_min)
             return False
 
         total = float(band.sum())
@@ -164,6 +170,7 @@ class SpectralVad:
         diff = smooth - floor
         step = diff * np.where(diff < 0.0, cfg.floor_fall, rise)
         floor += np.minimum(step, floor * cap)
+        np.maximum(floor, self._floor_min, out=floor)
 
 
 class VadUnavailable(ServerFault):
