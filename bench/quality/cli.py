@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parte", choices=PARTES, default=None, help="only one part of the labelled set"
     )
+    parser.add_argument(
+        "--amostra", type=int, default=1, help="every Nth labelled item (quicker comparisons)"
+    )
     parser.add_argument("--saida", type=Path, default=RESULTS / "quality.json")
     args = parser.parse_args(argv)
     parts = args.partes or list(PARTS)
@@ -74,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "oportunidades" in parts:
             items = [i for i in labelled_items() if args.parte in (None, i.parte)]
+            items = items[:: max(1, args.amostra)]
             if args.rapido:
                 items = items[::10]
             progress(f"oportunidades em {len(items)} itens rotulados")

@@ -65,11 +65,11 @@ def test_one_burst_gives_one_final_job_with_preroll_and_tail() -> None:
     assert len(jobs) == 1
     emitted, job = jobs[0]
     assert job.final and job.utterance_id == 0
-    assert job.start_s == pytest.approx(0.7)  # 300 ms pre-roll
-    assert job.end_s == pytest.approx(2.35)  # 350 ms tail after the last speech frame
-    assert emitted == pytest.approx(2.5)  # 500 ms hangover
+    assert job.start_s == pytest.approx(0.5)  # 500 ms pre-roll
+    assert job.end_s == pytest.approx(2.5)  # 500 ms tail after the last speech frame
+    assert emitted == pytest.approx(2.8)  # 800 ms hangover
     assert len(job.audio) == round((job.end_s - job.start_s) * RATE)
-    np.testing.assert_array_equal(job.audio, audio[round(0.7 * RATE) : round(2.35 * RATE)])
+    np.testing.assert_array_equal(job.audio, audio[round(0.5 * RATE) : round(2.5 * RATE)])
 
 
 def test_short_blip_is_dropped() -> None:
@@ -106,7 +106,7 @@ def test_cap_forces_a_final_and_starts_a_new_utterance() -> None:
     # Consecutive capped utterances tile the speech without gaps or overlaps.
     assert jobs[1].start_s == pytest.approx(jobs[0].end_s)
     assert jobs[2].start_s == pytest.approx(jobs[1].end_s)
-    assert jobs[2].end_s == pytest.approx(7.5 + 0.35)
+    assert jobs[2].end_s == pytest.approx(7.5 + 0.5)
 
 
 def test_default_cap_is_fifteen_seconds() -> None:
@@ -181,3 +181,14 @@ def test_long_speech_gives_interims_then_finals() -> None:
         assert own[-1] is job and sum(j.final for j in own) == 1
     assert final_jobs[0].start_s <= 1.0
     assert final_jobs[-1].end_s >= 1.0 + len(speech) / RATE - 0.05
+
+
+def test_short_pauses_count_towards_the_next_interim_long_ones_do_not() -> None:
+    """A natural voice is flagged as speech in patches: talking with 200 ms gaps still gets an
+    interim every 1.5 s; a 600 ms pause (shorter than the hangover) adds only 300 ms."""
+    patchy = np.concatenate([silence(0.5)] + [loud(0.3), silence(0.2)] * 8 + [silence(1.0)])
+    interims = [j for j in run(scripted(), patchy) if not j.final]
+    assert [round(j.end_s, 2) for j in interims] == [2.0, 3.5]  # 1.5 s of talking each
+    paused = np.concatenate([silence(0.5), loud(1.0), silence(0.6), loud(0.3), silence(1.0)])
+    first = [j for j in run(scripted(), paused) if not j.final][0]
+    assert first.end_s == pytest.approx(0.5 + 1.0 + 0.6 + 0.2)  # 1.0 + 0.3 of pause + 0.2

@@ -8,10 +8,10 @@ same jobs. Policy (all in ``SegmenterConfig``):
 * it ends after ``hangover_s`` without speech → one ``final`` job with the whole utterance
   (trailing silence trimmed to ``tail_s``); utterances with less than ``min_speech_s`` of
   speech frames are dropped (clicks, beeps);
-* every ``interim_every_s`` of utterance (stream time, pauses included: a natural voice is
-  not flagged as speech frame by frame, so counting speech frames alone made interims rare)
-  an interim job (``final=False``) carries the audio so far, so a trigger can fire before the
-  customer stops talking;
+* every ``interim_every_s`` of talking (speech frames and the pauses shorter than
+  ``INTERIM_PAUSE_S`` between them: a natural voice is not flagged as speech frame by frame,
+  so counting speech frames alone made interims rare) an interim job (``final=False``)
+  carries the audio so far, so a trigger can fire before the customer stops talking;
 * at ``max_utterance_s`` a final job is forced and a new utterance starts at once.
 """
 
@@ -28,12 +28,15 @@ from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.audio.vad import Vad, make_vad
 
 
+INTERIM_PAUSE_S = 0.3  # a pause this long counts no more towards the next interim
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class SegmenterConfig:
     start_frames: int = 3
-    preroll_s: float = 0.3
-    hangover_s: float = 0.5
-    tail_s: float = 0.35  # natural speech ends in weak, unvoiced sounds the VAD does not flag
+    preroll_s: float = 0.5
+    hangover_s: float = 0.8
+    tail_s: float = 0.5  # natural speech ends in weak, unvoiced sounds the VAD does not flag
     interim_every_s: float = 1.5
     max_utterance_s: float = 15.0
     min_speech_s: float = 0.15
@@ -92,6 +95,7 @@ class Segmenter:
         self._hangover_frames = max(1, round(cfg.hangover_s * SAMPLE_RATE_HZ / n))
         self._tail_samples = round(cfg.tail_s * SAMPLE_RATE_HZ)
         self._interim_frames = max(1, round(cfg.interim_every_s * SAMPLE_RATE_HZ / n))
+        self._pause_frames = max(1, round(INTERIM_PAUSE_S * SAMPLE_RATE_HZ / n))
         self._max_samples = max(n, round(cfg.max_utterance_s * SAMPLE_RATE_HZ))
         self._min_speech_frames = round(cfg.min_speech_s * SAMPLE_RATE_HZ / n)
         self._next_id = 0
@@ -159,13 +163,14 @@ class Segmenter:
                 self._silence = 0
             return
         utt.frames.append(frame)
-        utt.since_job += 1
         if speech:
             self._silence = 0
             utt.speech_frames += 1
             utt.last_speech_end = start + len(frame)
         else:
             self._silence += 1
+        if self._silence <= self._pause_frames:  # speech, or a short pause inside it
+            utt.since_job += 1
         if self._silence >= self._hangover_frames:
             self._finish(utt, jobs, trim=True)
             self._utt = None

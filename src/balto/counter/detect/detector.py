@@ -2,8 +2,9 @@
 
 ``find_opportunities`` is pure: every rule with a trigger occurrence that is neither negated
 nor overlapped by one of the rule's exclusions, in rule-set order, at most one per rule
-(its leftmost occurrence, the longest one where several start at the same word). ``Detector`` adds the cooldown: a rule that fired stays quiet for
-``cooldown_s``, so interim and final decodes of one utterance give one suggestion.
+(its leftmost occurrence, the longest one where several start at the same word).
+``Detector`` adds the cooldown: a rule that fired stays quiet for ``cooldown_s``, so interim
+and final decodes of one utterance give one suggestion.
 
 ``Opportunity.gatilho`` is the normalised transcript span that fired ("dor muito forte nas
 costas"), never the whole transcript (LGPD).
