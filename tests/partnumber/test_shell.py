@@ -177,7 +177,9 @@ async def test_socketio_is_a_route_with_the_apps_cors() -> None:
     )
     assert foreign.status == 403
     wrong = await app.handle_http(_request("PUT", "/socket.io/?EIO=4&transport=polling"))
-    assert wrong.status == 405
+    assert wrong.status == 400  # like the reference server (BAD_HANDSHAKE_METHOD)
+    no_transport = await app.handle_http(_request("GET", "/socket.io/?EIO=4"))
+    assert no_transport.status == 400
 
 
 async def test_a_handler_bug_fails_that_call_only() -> None:

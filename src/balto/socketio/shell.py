@@ -54,6 +54,8 @@ SOCKETIO_PATH = "/socket.io/"
 SOCKETIO_PATHS = frozenset({"/socket.io", SOCKETIO_PATH})
 POLL_CONTENT_TYPE = "text/plain; charset=UTF-8"
 POST_CONTENT_TYPE = "text/html; charset=UTF-8"  # python-engineio answers "ok" this way
+#: Methods routed to the protocol (which refuses all but GET/POST/OPTIONS with 400).
+ROUTED_METHODS = ("GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH")
 DEFAULT_MAX_SESSIONS = 1000
 TIMER_RETRY_S = 1.0  # after a bug in the deadline computation, look again this much later
 #: One address may hold this share of the sessions: one client (or one NAT) cannot take them all.
@@ -265,11 +267,12 @@ class SocketIOShell:
 
     # ------------------------------------------------------------ HTTP (polling)
     def mount(self, router: Router) -> None:
-        """Route ``GET``/``POST``/``OPTIONS`` on ``/socket.io/`` to :meth:`handle_http`.
+        """Route ``/socket.io/`` to :meth:`handle_http`: ``GET``/``POST``/``OPTIONS``, and the
+        other common methods too, which the protocol answers with 400 like the reference.
 
         CORS is not applied here: the application adds :func:`cors_headers` to every answer
         it gives, these included (one place for the whole port)."""
-        for method in ("GET", "POST", "OPTIONS"):
+        for method in ROUTED_METHODS:
             router.add(method, SOCKETIO_PATH, self.handle_http)
 
     async def handle_http(self, request: Request) -> Response:
