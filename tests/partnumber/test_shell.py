@@ -79,6 +79,7 @@ async def test_raw_websocket_session(pn_server: PartnumberServer) -> None:
         ("EIO=3&transport=websocket", 400),
         ("EIO=4&transport=websocket&sid=desconhecido", 400),
         ("EIO=4&transport=polling", 400),
+        ("EIO=4", 400),  # no transport: the reference's "Transport unknown"
     ],
 )
 async def test_websocket_rejections(pn_server: PartnumberServer, query: str, status: int) -> None:
@@ -87,6 +88,26 @@ async def test_websocket_rejections(pn_server: PartnumberServer, query: str, sta
         async with trio_websocket.open_websocket_url(url):
             pass
     assert info.value.status_code == status
+
+
+async def test_a_second_websocket_on_an_upgraded_sid_is_accepted_then_closed(
+    pn_server: PartnumberServer,
+) -> None:
+    """The reference server accepts the handshake and closes the socket at once; the first
+    WebSocket goes on untouched."""
+    client = PollingClient(pn_server.port)
+    await client.connect()
+    url = f"ws://127.0.0.1:{pn_server.port}{WS_PATH}&sid={client.engine_sid}"
+    with trio.fail_after(5):
+        async with trio_websocket.open_websocket_url(url) as first:
+            await first.send_message("2probe")
+            assert await first.get_message() == "3probe"
+            await first.send_message("5")
+            async with trio_websocket.open_websocket_url(url) as second:
+                with pytest.raises(trio_websocket.ConnectionClosed):
+                    await second.get_message()
+            await first.send_message('42["ping_event"]')
+            assert await first.get_message() == '42["pong_event",{"message":"pong"}]'
 
 
 async def test_no_websocket_elsewhere(pn_server: PartnumberServer) -> None:
