@@ -16,7 +16,7 @@ from balto.partnumber.config import PartnumberConfig
 from balto.partnumber.service import run_partnumber
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
-from balto.socketio import EngineConfig
+from balto.socketio import CorsConfig, EngineConfig
 from tests.partnumber.doubles import ScriptedClassifier
 
 
@@ -36,6 +36,7 @@ async def start_partnumber(
     nursery: trio.Nursery,
     classifier: ClassifierLike,
     engine_config: EngineConfig | None = None,
+    cors: CorsConfig | None = None,
 ) -> PartnumberServer:
     lifecycle = Lifecycle()
     registry = TaskRegistry()
@@ -47,6 +48,7 @@ async def start_partnumber(
             lifecycle=lifecycle,
             engine_config=engine_config,
             registry=registry,
+            cors=cors,
         )
     )
     return PartnumberServer(bound_port(listeners), lifecycle, registry, classifier)

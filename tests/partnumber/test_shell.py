@@ -11,7 +11,7 @@ import trio_websocket
 
 from balto.core.http.messages import Request
 from balto.partnumber.app import PartnumberApp
-from balto.socketio import EngineConfig
+from balto.socketio import CorsConfig, EngineConfig
 from balto.socketio.shell import SocketIOShell
 from balto.socketio.wakeups import Wakeups
 from tests.helpers import http
@@ -229,3 +229,26 @@ async def test_a_handler_bug_fails_that_call_only() -> None:
     # the session lives on; the handler after the crash still ran and acked
     assert (await shell.handle_http(_request("GET", target))).body == b'432["fine"]'
     assert shell.session_count == 1
+
+
+async def test_an_allow_list_keeps_same_origin_websockets_and_logs_refusals(
+    nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``--cors-origin`` must not break python-socketio, whose WebSocket sends the server's
+    own origin; a refused origin is a 403 with a line in the log."""
+    server = await start_partnumber(
+        nursery, ScriptedClassifier(), cors=CorsConfig(allowed_origins=["https://app.example"])
+    )
+    url = f"ws://127.0.0.1:{server.port}{WS_PATH}"
+    own = [(b"Origin", f"http://127.0.0.1:{server.port}".encode())]
+    with trio.fail_after(5):
+        async with trio_websocket.open_websocket_url(url, extra_headers=own) as ws:
+            assert str(await ws.get_message()).startswith("0{")
+        with pytest.raises(trio_websocket.ConnectionRejected) as info:
+            async with trio_websocket.open_websocket_url(
+                url, extra_headers=[(b"Origin", b"http://evil.example")]
+            ):
+                pass
+    assert info.value.status_code == 403
+    assert "origem recusada" in caplog.text and "http://evil.example" in caplog.text
+    server.lifecycle.stop()

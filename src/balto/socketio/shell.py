@@ -29,6 +29,7 @@ from balto.socketio import (
     CorsConfig,
     EngineConfig,
     EngineSession,
+    OriginRejected,
     RequestKind,
     SocketIOServer,
     Transport,
@@ -60,17 +61,27 @@ WS_CLOSE_TIMEOUT_S = 5.0  # how long a closing handshake may take before we drop
 
 
 def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
-    """CORS headers for ``request`` (raises ``OriginRejected`` for a foreign Origin)."""
-    return check_cors(
-        config,
-        method=request.method,
-        origin=request.header("origin"),
-        scheme=request.scheme,
-        host=request.header("host"),
-        forwarded_proto=request.header("x-forwarded-proto"),
-        forwarded_host=request.header("x-forwarded-host"),
-        request_headers=request.header("access-control-request-headers"),
-    )
+    """CORS headers for ``request``; a foreign Origin raises ``OriginRejected`` and is logged."""
+    try:
+        return check_cors(
+            config,
+            method=request.method,
+            origin=request.header("origin"),
+            scheme=request.scheme,
+            host=request.header("host"),
+            forwarded_proto=request.header("x-forwarded-proto"),
+            forwarded_host=request.header("x-forwarded-host"),
+            request_headers=request.header("access-control-request-headers"),
+        )
+    except OriginRejected:
+        log.warning(
+            "origem recusada (403) em %s %s: Origin %r, Host %r; libere-a com --cors-origin",
+            request.method,
+            request.path,
+            request.header("origin"),
+            request.header("host"),
+        )
+        raise
 
 
 def _query(request: Request) -> str:
