@@ -37,13 +37,17 @@ async def start_partnumber(
     classifier: ClassifierLike,
     engine_config: EngineConfig | None = None,
     cors: CorsConfig | None = None,
+    max_queued_tasks: int = 64,
 ) -> PartnumberServer:
     lifecycle = Lifecycle()
     registry = TaskRegistry()
     listeners = await nursery.start(
         partial(
             run_partnumber,
-            PartnumberConfig(http=HttpConfig(host="127.0.0.1", port=0, shutdown_grace_s=1.0)),
+            PartnumberConfig(
+                http=HttpConfig(host="127.0.0.1", port=0, shutdown_grace_s=1.0),
+                max_queued_tasks=max_queued_tasks,
+            ),
             classifier_factory=lambda: classifier,
             lifecycle=lifecycle,
             engine_config=engine_config,

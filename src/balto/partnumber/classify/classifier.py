@@ -89,8 +89,10 @@ class Classifier:
         classifier.load_seconds = time.perf_counter() - started
         log.info(
             "classificador carregado em %.1f s (cache %s, catálogo %d itens, NCM %s)",
-            classifier.load_seconds, "quente" if classifier.cached else "frio",
-            len(catalog), "sim" if nom.has_ncm else "não",
+            classifier.load_seconds,
+            "quente" if classifier.cached else "frio",
+            len(catalog),
+            "sim" if nom.has_ncm else "não",
         )
         return classifier
 
@@ -106,15 +108,24 @@ class Classifier:
             candidate = Candidate(format_code(hit.item.code), self._describe(hit.item.code), 1.0)
             progress(Progress(TOTAL_STEPS, TOTAL_STEPS, "Item encontrado no catálogo"))
             return Classification(
-                request.partnumber, description or hit.item.description, candidate,
-                [candidate], confidence, SOURCE_CATALOG,
+                request.partnumber,
+                description or hit.item.description,
+                candidate,
+                [candidate],
+                confidence,
+                SOURCE_CATALOG,
                 "Código obtido do catálogo de itens conhecidos"
                 + ("" if hit.exact else " (fabricante diferente do informado)"),
             )
         if not description:
             progress(Progress(TOTAL_STEPS, TOTAL_STEPS, "Classificação não realizada"))
             return Classification(
-                request.partnumber, "", None, [], 0.0, SOURCE_MODEL,
+                request.partnumber,
+                "",
+                None,
+                [],
+                0.0,
+                SOURCE_MODEL,
                 "Item fora do catálogo e sem descrição: informe a descrição para classificar",
             )
 
@@ -143,8 +154,13 @@ class Classifier:
         else:
             message = "Classificado pelo modelo a partir da descrição"
         return Classification(
-            request.partnumber, description, answer, candidates, round(confidence, 4),
-            SOURCE_MODEL, message,
+            request.partnumber,
+            description,
+            answer,
+            candidates,
+            round(confidence, 4),
+            SOURCE_MODEL,
+            message,
         )
 
     def top_codes(
