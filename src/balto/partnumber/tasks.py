@@ -14,8 +14,8 @@ Event payloads (Portuguese messages, ``current``/``total`` as strings like the A
 
 Replay: a socket joining a task's room gets the latest status while the task runs; once it has
 ended, only the final state: ``classification_finished`` (after the ``failed`` status when it
-failed), never a ``processing`` status that is no longer true. A socket already in the room gets nothing again: it has
-been receiving the live events since it joined.
+failed), never a ``processing`` status that is no longer true. A socket already in the room
+gets nothing again: it has been receiving the live events since it joined.
 """
 
 from __future__ import annotations
