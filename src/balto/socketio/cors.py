@@ -13,12 +13,16 @@ browsers do not apply CORS to them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from balto.core.http.messages import Request
 from balto.socketio.errors import OriginRejected
 
-__all__ = ["CorsConfig", "allowed_origins", "check_cors"]
+__all__ = ["CorsConfig", "allowed_origins", "check_cors", "cors_headers"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +96,27 @@ def check_cors(
     if config.credentials:
         headers.append(("Access-Control-Allow-Credentials", "true"))
     return headers
+
+
+def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
+    """CORS headers for ``request``; a foreign Origin raises ``OriginRejected`` and is logged."""
+    try:
+        return check_cors(
+            config,
+            method=request.method,
+            origin=request.header("origin"),
+            scheme=request.scheme,
+            host=request.header("host"),
+            forwarded_proto=request.header("x-forwarded-proto"),
+            forwarded_host=request.header("x-forwarded-host"),
+            request_headers=request.header("access-control-request-headers"),
+        )
+    except OriginRejected:
+        log.warning(
+            "origem recusada (403) em %s %s: Origin %r, Host %r; libere-a com --cors-origin",
+            request.method,
+            request.path,
+            request.header("origin"),
+            request.header("host"),
+        )
+        raise

@@ -29,13 +29,12 @@ from balto.socketio import (
     CorsConfig,
     EngineConfig,
     EngineSession,
-    OriginRejected,
     RequestKind,
     SocketIOServer,
     Transport,
-    check_cors,
 )
 from balto.socketio.caps import DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_ADDRESS, SessionCaps
+from balto.socketio.cors import cors_headers
 from balto.socketio.events import Event, OutputPending, Rejected
 from balto.socketio.handlers import (
     AckCallback,
@@ -58,30 +57,6 @@ POST_CONTENT_TYPE = "text/html; charset=UTF-8"  # python-engineio answers "ok" t
 ROUTED_METHODS = ("GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH")
 TIMER_RETRY_S = 1.0  # after a bug in the deadline computation, look again this much later
 WS_CLOSE_TIMEOUT_S = 5.0  # how long a closing handshake may take before we drop the socket
-
-
-def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
-    """CORS headers for ``request``; a foreign Origin raises ``OriginRejected`` and is logged."""
-    try:
-        return check_cors(
-            config,
-            method=request.method,
-            origin=request.header("origin"),
-            scheme=request.scheme,
-            host=request.header("host"),
-            forwarded_proto=request.header("x-forwarded-proto"),
-            forwarded_host=request.header("x-forwarded-host"),
-            request_headers=request.header("access-control-request-headers"),
-        )
-    except OriginRejected:
-        log.warning(
-            "origem recusada (403) em %s %s: Origin %r, Host %r; libere-a com --cors-origin",
-            request.method,
-            request.path,
-            request.header("origin"),
-            request.header("host"),
-        )
-        raise
 
 
 def _query(request: Request) -> str:
@@ -236,10 +211,20 @@ class SocketIOShell:
                 await self._timer_changed.wait()
             now = trio.current_time()
             if deadline is not None and now >= deadline:
-                try:
-                    self._act(self._core_call(self.server.on_timer, now))
-                except BaltoError as exc:
-                    log.warning("socket.io timer: %s", exc.message)
+                self._run_timers(now)
+
+    def _run_timers(self, now: float) -> None:
+        try:
+            self._act(self._core_call(self.server.on_timer, now))
+        except BaltoError as exc:
+            log.warning("socket.io timer: %s", exc.message)
+
+    def _catch_up(self) -> None:
+        """Run timers already due before serving a request, so that a request never sees a
+        session its deadline has ended (the timer task may not have run yet in this tick)."""
+        now, deadline = trio.current_time(), self.server.next_deadline()
+        if deadline is not None and now >= deadline:
+            self._run_timers(now)
 
     def _open(self, transport: Transport, address: str) -> EngineSession:
         self._check_capacity(address)
@@ -270,6 +255,7 @@ class SocketIOShell:
             return error_response(exc)
 
     async def _dispatch(self, request: Request) -> Response:
+        self._catch_up()
         req = self.server.classify(request.method, _query(request), websocket=False)
         if req.kind is RequestKind.PREFLIGHT:
             return Response(200, b"", content_type=POLL_CONTENT_TYPE)
@@ -304,6 +290,7 @@ class SocketIOShell:
     async def _websocket(self, request: Request, ws_request: WebSocketUpgrade) -> None:
         try:
             cors_headers(self.cors, request)
+            self._catch_up()
             req = self.server.classify("GET", _query(request), websocket=True)
             if req.kind is RequestKind.UPGRADE:
                 assert req.session is not None

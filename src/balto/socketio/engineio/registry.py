@@ -110,7 +110,8 @@ class EngineServer:
             kind = RequestKind.OPEN_WEBSOCKET if websocket else RequestKind.OPEN_POLLING
             return EngineRequest(kind, transport)
         session = self._sessions.get(sid)
-        if session is None:
+        if session is None or (session.closed and not session.has_output):
+            # A closed session with nothing left to say is gone, even before it is reaped.
             raise BadRequest(f"Invalid session {sid}")
         if websocket:
             return EngineRequest(RequestKind.UPGRADE, transport, session)
