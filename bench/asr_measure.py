@@ -56,9 +56,11 @@ def measure_conversion(cache_dir: Path, size: str) -> None:
         cpu = time.process_time()
         stats = model_cache.convert_source(source, Path(tmp) / f"ggml-{size}.bin")
         cpu = time.process_time() - cpu
-    print(f"conversion ({size}): {stats.seconds:.2f} s wall, {cpu:.2f} s CPU, "
-          f"{stats.size_bytes} bytes ({stats.size_bytes / 2**20:.1f} MiB), "
-          f"{stats.n_tensors} tensors")
+    print(
+        f"conversion ({size}): {stats.seconds:.2f} s wall, {cpu:.2f} s CPU, "
+        f"{stats.size_bytes} bytes ({stats.size_bytes / 2**20:.1f} MiB), "
+        f"{stats.n_tensors} tensors"
+    )
 
 
 def run(transcriber: WhisperTranscriber, options: DecodeOptions, label: str) -> RunFigures:
@@ -69,11 +71,14 @@ def run(transcriber: WhisperTranscriber, options: DecodeOptions, label: str) -> 
         wall, cpu = time.perf_counter(), time.process_time()
         heard = transcriber.transcribe(audio, options)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"  [{label}] {audio_s:4.1f} s audio  {wall:6.2f} s wall  {cpu:6.2f} s CPU"
-              f"  | {heard}")
+        print(
+            f"  [{label}] {audio_s:4.1f} s audio  {wall:6.2f} s wall  {cpu:6.2f} s CPU  | {heard}"
+        )
         total = RunFigures(total.audio_s + audio_s, total.wall_s + wall, total.cpu_s + cpu)
-    print(f"  [{label}] per audio second: {total.wall_s / total.audio_s:.3f} s wall, "
-          f"{total.cpu_s / total.audio_s:.3f} s CPU  ({_load()})")
+    print(
+        f"  [{label}] per audio second: {total.wall_s / total.audio_s:.3f} s wall, "
+        f"{total.cpu_s / total.audio_s:.3f} s CPU  ({_load()})"
+    )
     return total
 
 

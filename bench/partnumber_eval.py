@@ -1,6 +1,7 @@
 """Accuracy of the classifier on the labelled evaluation set (``data/avaliacao.csv``).
 
     python -m bench.partnumber_eval [--conjunto dev|teste|todos] [--erros]
+    python -m bench.partnumber_eval --independente [--ajustar]   # see bench.partnumber_independent
 
 The set is split in a ``dev`` half (used to tune weights and the confidence temperature) and a
 held-out ``teste`` half (never used for tuning). Prints, per half: heading (4-digit) and
@@ -66,8 +67,14 @@ HEADER = (
 def load_examples() -> list[Example]:
     raw = resources.files(__package__).joinpath("data/avaliacao.csv").read_text("utf-8")
     return [
-        Example(r["partnumber"], r["descricao"], r["fabricante"], r["posicao"], r["subposicao"],
-                r["conjunto"])
+        Example(
+            r["partnumber"],
+            r["descricao"],
+            r["fabricante"],
+            r["posicao"],
+            r["subposicao"],
+            r["conjunto"],
+        )
         for r in csv.DictReader(io.StringIO(raw))
     ]
 
@@ -104,7 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conjunto", choices=("dev", "teste", "todos"), default="todos")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--erros", action="store_true", help="lista as posições erradas")
+    parser.add_argument(
+        "--independente",
+        action="store_true",
+        help="avalia no conjunto independente (fontes públicas), com calibração e diagrama",
+    )
+    parser.add_argument(
+        "--ajustar",
+        action="store_true",
+        help="com --independente: reajusta a calibração no conjunto 'ajuste' e a grava",
+    )
     args = parser.parse_args(argv)
+    if args.independente:
+        from bench import partnumber_independent
+
+        return partnumber_independent.main(fit=args.ajustar, cache_dir=args.cache_dir)
 
     started = time.perf_counter()
     classifier = Classifier.load(cache_dir=args.cache_dir)
@@ -117,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER)
     total = Tally()
     for split in splits:
-        tally = evaluate(classifier, [e for e in examples if e.split == split],
-                         show_errors=args.erros)
+        tally = evaluate(
+            classifier, [e for e in examples if e.split == split], show_errors=args.erros
+        )
         print(tally.row(split))
         for name in ("n", "head1", "head3", "sub1", "sub3", "abstained", "answered_right"):
             setattr(total, name, getattr(total, name) + getattr(tally, name))

@@ -209,10 +209,10 @@ class TaskRegistry:
         if task.result is None:  # still running: where it stands now
             return [] if task.status is None else [(STATUS_EVENT, task.status)]
         # Ended: the final state only, never a stale "processing" just before the result.
-        final_status = task.state is TaskState.FAILED and task.status is not None
-        return ([(STATUS_EVENT, task.status)] if final_status else []) + [
-            (FINISHED_EVENT, task.result)
-        ]
+        emissions: list[Emission] = []
+        if task.state is TaskState.FAILED and task.status is not None:
+            emissions.append((STATUS_EVENT, task.status))
+        return [*emissions, (FINISHED_EVENT, task.result)]
 
     def prune(self, now: float) -> list[str]:
         """Forget finished tasks past their retention, and the oldest beyond the cap."""
