@@ -1,6 +1,7 @@
 """Accuracy of the classifier on the labelled evaluation set (``data/avaliacao.csv``).
 
     python -m bench.partnumber_eval [--conjunto dev|teste|todos] [--erros]
+    python -m bench.partnumber_eval --independente [--ajustar]   # see bench.partnumber_independent
 
 The set is split in a ``dev`` half (used to tune weights and the confidence temperature) and a
 held-out ``teste`` half (never used for tuning). Prints, per half: heading (4-digit) and
@@ -110,7 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conjunto", choices=("dev", "teste", "todos"), default="todos")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--erros", action="store_true", help="lista as posições erradas")
+    parser.add_argument(
+        "--independente",
+        action="store_true",
+        help="avalia no conjunto independente (fontes públicas), com calibração e diagrama",
+    )
+    parser.add_argument(
+        "--ajustar",
+        action="store_true",
+        help="com --independente: reajusta a calibração no conjunto 'ajuste' e a grava",
+    )
     args = parser.parse_args(argv)
+    if args.independente:
+        from bench import partnumber_independent
+
+        return partnumber_independent.main(fit=args.ajustar, cache_dir=args.cache_dir)
 
     started = time.perf_counter()
     classifier = Classifier.load(cache_dir=args.cache_dir)

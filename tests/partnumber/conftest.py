@@ -16,7 +16,7 @@ from balto.partnumber.config import PartnumberConfig
 from balto.partnumber.service import run_partnumber
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
-from balto.socketio import EngineConfig
+from balto.socketio import CorsConfig, EngineConfig
 from tests.partnumber.doubles import ScriptedClassifier
 
 
@@ -36,17 +36,23 @@ async def start_partnumber(
     nursery: trio.Nursery,
     classifier: ClassifierLike,
     engine_config: EngineConfig | None = None,
+    cors: CorsConfig | None = None,
+    max_queued_tasks: int = 64,
 ) -> PartnumberServer:
     lifecycle = Lifecycle()
     registry = TaskRegistry()
     listeners = await nursery.start(
         partial(
             run_partnumber,
-            PartnumberConfig(http=HttpConfig(host="127.0.0.1", port=0, shutdown_grace_s=1.0)),
+            PartnumberConfig(
+                http=HttpConfig(host="127.0.0.1", port=0, shutdown_grace_s=1.0),
+                max_queued_tasks=max_queued_tasks,
+            ),
             classifier_factory=lambda: classifier,
             lifecycle=lifecycle,
             engine_config=engine_config,
             registry=registry,
+            cors=cors,
         )
     )
     return PartnumberServer(bound_port(listeners), lifecycle, registry, classifier)

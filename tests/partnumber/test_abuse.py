@@ -87,3 +87,15 @@ async def test_oversized_payload_is_413(pn_server: PartnumberServer):
     reply = await post(port, sid, b"4" + b"x" * 1_100_000)
     assert reply.status == 413
     await still_serving(port)
+
+
+async def test_payload_over_max_payload_closes_the_session(pn_server: PartnumberServer) -> None:
+    """Past maxPayload (but within the HTTP cap) the POST is a 413 and the session ends, as in
+    python-engineio: the next GET is refused at once instead of waiting for a ping."""
+    port = pn_server.port
+    sid = await open_session(port)
+    reply = await post(port, sid, b"4" + b"x" * 1_000_100)
+    assert reply.status == 413
+    with trio.fail_after(2):
+        assert (await http(port, "GET", f"{BASE}&sid={sid}")).status == 400
+    await still_serving(port)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import trio
 
+from balto.core.config import ConfigError
 from balto.core.errors import BadRequest
+from balto.partnumber.config import PartnumberConfig
 from tests.helpers import http
-from tests.partnumber.conftest import PartnumberServer
+from tests.partnumber.conftest import PartnumberServer, start_partnumber
 from tests.partnumber.doubles import STEPS, ScriptedClassifier
 from tests.partnumber.eio_client import PollingClient
 from tests.partnumber.support import PN, post_task, wait_state
@@ -91,7 +94,7 @@ async def test_connected_pong_and_echo(pn_server: PartnumberServer) -> None:
         await client.close()
 
 
-async def test_late_join_replays_latest_status_and_result(pn_server: PartnumberServer) -> None:
+async def test_late_join_replays_the_final_state_only(pn_server: PartnumberServer) -> None:
     client = PollingClient(pn_server.port)
     with trio.fail_after(5):
         sid = await client.connect()
@@ -101,8 +104,8 @@ async def test_late_join_replays_latest_status_and_result(pn_server: PartnumberS
         finished = await client.until("classification_finished")
         assert finished[0]["status"] == "done" and finished[0]["task_id"] == accepted["task_id"]
         assert client.acks[7] == [{"status": "ok", "room_id": accepted["room_id"]}]
-        statuses = [args[0] for name, args in client.events if name.endswith("update_status")]
-        assert [(s["current"], s["total"]) for s in statuses] == [("3", "3")]
+        # The final state only: no "processing 3/3" just before the result.
+        assert not [name for name, _ in client.events if name.endswith("update_status")]
         # Joining again replays nothing: the socket is already subscribed.
         await client.emit("join", {"room_id": accepted["room_id"]}, ack_id=8)
         while 8 not in client.acks:
@@ -171,3 +174,35 @@ def test_cli_has_the_partnumber_serve_command() -> None:
     assert args.func is cmd_partnumber_serve
     assert (args.port, str(args.catalog), args.cors_origin) == (5001, "c.csv", ["*"])
     assert build_parser().parse_args(["partnumber", "serve"]).port is None  # → 5000 / PORT
+
+
+async def test_the_queue_limit_comes_from_the_config(nursery: trio.Nursery) -> None:
+    """``PARTNUMBER_MAX_QUEUED_TASKS``: one task running, one waiting, the next is a 429 whose
+    Retry-After a browser may read."""
+    classifier = ScriptedClassifier()
+    classifier.gate = threading.Event()
+    server = await start_partnumber(nursery, classifier, max_queued_tasks=1)
+    try:
+        running = await post_task(server)
+        await wait_state(server, running["task_id"], "processing")
+        await post_task(server)
+        reply = await http(
+            server.port,
+            "POST",
+            "/classify-partnumber",
+            PN,
+            headers=[("origin", "http://localhost")],  # the helper sends Host: localhost
+        )
+        assert reply.status == 429 and reply.headers["retry-after"]
+        assert reply.headers["access-control-expose-headers"] == "Retry-After"
+    finally:
+        classifier.gate.set()
+        server.lifecycle.stop()
+
+
+def test_max_queued_tasks_is_read_from_the_environment() -> None:
+    config = PartnumberConfig.from_env({"PARTNUMBER_MAX_QUEUED_TASKS": "8"})
+    assert config.max_queued_tasks == 8
+    assert PartnumberConfig.from_env({}).max_queued_tasks == 64
+    with pytest.raises(ConfigError):
+        PartnumberConfig.from_env({"PARTNUMBER_MAX_QUEUED_TASKS": "0"})

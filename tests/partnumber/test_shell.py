@@ -11,7 +11,7 @@ import trio_websocket
 
 from balto.core.http.messages import Request
 from balto.partnumber.app import PartnumberApp
-from balto.socketio import EngineConfig
+from balto.socketio import CorsConfig, EngineConfig
 from balto.socketio.shell import SocketIOShell
 from balto.socketio.wakeups import Wakeups
 from tests.helpers import http
@@ -79,6 +79,7 @@ async def test_raw_websocket_session(pn_server: PartnumberServer) -> None:
         ("EIO=3&transport=websocket", 400),
         ("EIO=4&transport=websocket&sid=desconhecido", 400),
         ("EIO=4&transport=polling", 400),
+        ("EIO=4", 400),  # no transport: the reference's "Transport unknown"
     ],
 )
 async def test_websocket_rejections(pn_server: PartnumberServer, query: str, status: int) -> None:
@@ -87,6 +88,26 @@ async def test_websocket_rejections(pn_server: PartnumberServer, query: str, sta
         async with trio_websocket.open_websocket_url(url):
             pass
     assert info.value.status_code == status
+
+
+async def test_a_second_websocket_on_an_upgraded_sid_is_accepted_then_closed(
+    pn_server: PartnumberServer,
+) -> None:
+    """The reference server accepts the handshake and closes the socket at once; the first
+    WebSocket goes on untouched."""
+    client = PollingClient(pn_server.port)
+    await client.connect()
+    url = f"ws://127.0.0.1:{pn_server.port}{WS_PATH}&sid={client.engine_sid}"
+    with trio.fail_after(5):
+        async with trio_websocket.open_websocket_url(url) as first:
+            await first.send_message("2probe")
+            assert await first.get_message() == "3probe"
+            await first.send_message("5")
+            async with trio_websocket.open_websocket_url(url) as second:
+                with pytest.raises(trio_websocket.ConnectionClosed):
+                    await second.get_message()
+            await first.send_message('42["ping_event"]')
+            assert await first.get_message() == '42["pong_event",{"message":"pong"}]'
 
 
 async def test_no_websocket_elsewhere(pn_server: PartnumberServer) -> None:
@@ -177,7 +198,9 @@ async def test_socketio_is_a_route_with_the_apps_cors() -> None:
     )
     assert foreign.status == 403
     wrong = await app.handle_http(_request("PUT", "/socket.io/?EIO=4&transport=polling"))
-    assert wrong.status == 405
+    assert wrong.status == 400  # like the reference server (BAD_HANDSHAKE_METHOD)
+    no_transport = await app.handle_http(_request("GET", "/socket.io/?EIO=4"))
+    assert no_transport.status == 400
 
 
 async def test_a_handler_bug_fails_that_call_only() -> None:
@@ -206,3 +229,26 @@ async def test_a_handler_bug_fails_that_call_only() -> None:
     # the session lives on; the handler after the crash still ran and acked
     assert (await shell.handle_http(_request("GET", target))).body == b'432["fine"]'
     assert shell.session_count == 1
+
+
+async def test_an_allow_list_keeps_same_origin_websockets_and_logs_refusals(
+    nursery: trio.Nursery, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``--cors-origin`` must not break python-socketio, whose WebSocket sends the server's
+    own origin; a refused origin is a 403 with a line in the log."""
+    server = await start_partnumber(
+        nursery, ScriptedClassifier(), cors=CorsConfig(allowed_origins=["https://app.example"])
+    )
+    url = f"ws://127.0.0.1:{server.port}{WS_PATH}"
+    own = [(b"Origin", f"http://127.0.0.1:{server.port}".encode())]
+    with trio.fail_after(5):
+        async with trio_websocket.open_websocket_url(url, extra_headers=own) as ws:
+            assert str(await ws.get_message()).startswith("0{")
+        with pytest.raises(trio_websocket.ConnectionRejected) as info:
+            async with trio_websocket.open_websocket_url(
+                url, extra_headers=[(b"Origin", b"http://evil.example")]
+            ):
+                pass
+    assert info.value.status_code == 403
+    assert "origem recusada" in caplog.text and "http://evil.example" in caplog.text
+    server.lifecycle.stop()

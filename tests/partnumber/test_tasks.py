@@ -64,11 +64,21 @@ def test_replay_decisions() -> None:
     assert latest[0] == STATUS_EVENT and latest[1]["current"] == "2"  # only the latest
     assert tasks.replay(task.room_id, already_member=True) == []
     tasks.finish(task.task_id, result_for(), 1.0)
-    assert [e for e, _ in tasks.replay(task.room_id, already_member=False)] == [
-        STATUS_EVENT,
-        FINISHED_EVENT,
-    ]
+    # Ended: the final state only, not the stale "processing 2/3" before it.
+    assert [e for e, _ in tasks.replay(task.room_id, already_member=False)] == [FINISHED_EVENT]
     assert tasks.replay("another-room", already_member=False) == []
+
+
+def test_replay_of_a_failed_task_is_its_failed_status_and_result() -> None:
+    tasks = registry()
+    task = tasks.create(ClassifyRequest("PN-1"), 0.0)
+    tasks.progress(task.task_id, Progress(1, 3, "um"))
+    tasks.fail(task.task_id, "quebrou", 1.0)
+    replayed = tasks.replay(task.room_id, already_member=False)
+    assert [(e, p["status"]) for e, p in replayed] == [
+        (STATUS_EVENT, "failed"),
+        (FINISHED_EVENT, "failed"),
+    ]
 
 
 def test_failure_emits_failed_status_then_failed_result() -> None:

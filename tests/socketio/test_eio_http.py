@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from balto.core.errors import BadRequest, ClientError, MethodNotAllowed, PayloadTooLarge
+from balto.core.errors import BadRequest, ClientError, PayloadTooLarge
 from balto.socketio.engineio import EngineConfig, EngineServer, RequestKind, Transport
 from balto.socketio.engineio.registry import UNSUPPORTED_VERSION, new_session_id, parse_query
 
@@ -25,6 +25,8 @@ def test_eio3_is_refused_with_400() -> None:
     assert info.value.status == 400 and info.value.message == UNSUPPORTED_VERSION
     with pytest.raises(BadRequest):
         server.classify("GET", "transport=polling", websocket=False)
+    with pytest.raises(BadRequest):
+        server.classify("GET", "EIO=abc&transport=polling", websocket=False)
 
 
 @pytest.mark.parametrize(
@@ -44,10 +46,19 @@ def test_bad_requests(method: str, query: str, websocket: bool) -> None:
         EngineServer().classify(method, query, websocket=websocket)
 
 
-def test_unknown_method_is_405() -> None:
-    with pytest.raises(MethodNotAllowed) as info:
-        EngineServer().classify("PUT", "EIO=4", websocket=False)
-    assert info.value.status == 405 and "POST" in info.value.allowed
+@pytest.mark.parametrize("query", ["EIO=4", "EIO=4&transport=polling", "EIO=4&sid=x"])
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_other_methods_are_400_like_the_reference(method: str, query: str) -> None:
+    with pytest.raises(BadRequest):
+        EngineServer().classify(method, query, websocket=False)
+
+
+@pytest.mark.parametrize("websocket", [False, True])
+def test_missing_transport_is_400_like_the_reference(websocket: bool) -> None:
+    """The reference answers ``Transport unknown`` (400): no default transport."""
+    with pytest.raises(BadRequest) as info:
+        EngineServer().classify("GET", "EIO=4", websocket=websocket)
+    assert info.value.message == "Transport unknown"
 
 
 def test_requests_for_a_session() -> None:

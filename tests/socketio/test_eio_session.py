@@ -81,12 +81,16 @@ def test_post_delivers_messages() -> None:
     assert events == [MessageReceived("hello"), MessageReceived(b"\x01\x02")]
 
 
-def test_post_over_max_payload_is_413_and_keeps_session() -> None:
+def test_post_over_max_payload_is_413_and_closes_the_session() -> None:
     session = EngineSession("s", Transport.POLLING, 0.0, EngineConfig(max_payload=10))
+    assert session.begin_get(0.0) is not None
+    assert session.begin_get(0.5) is None  # a GET is parked when the oversized POST comes
     with pytest.raises(PayloadTooLarge) as info:
         session.receive_post(b"4" + b"x" * 10, 1.0)
     assert info.value.status == 413
-    assert not session.closed
+    assert session.close_reason is CloseReason.TRANSPORT_ERROR
+    assert session.poll_get() == b"1"  # the parked GET is released at once, not after 25 s
+    assert session.discardable(1.0)
 
 
 def test_malformed_post_closes_with_transport_error() -> None:
@@ -111,6 +115,16 @@ def test_client_close_packet() -> None:
     session = polling()
     assert session.receive_post(b"1", 1.0) == [Closed(CloseReason.CLIENT_DISCONNECT)]
     assert session.discardable(1.0)
+
+
+def test_client_close_releases_the_parked_get_with_noop_like_the_reference() -> None:
+    session = polling()
+    session.send_message("never read")
+    assert session.begin_get(1.0) is not None
+    assert session.begin_get(1.5) is None
+    assert session.receive_post(b"1", 2.0) == [Closed(CloseReason.CLIENT_DISCONNECT)]
+    assert session.poll_get() == b"6"
+    assert session.discardable(2.0)
 
 
 def test_server_close_queues_close_packet_and_lingers() -> None:
@@ -226,7 +240,17 @@ def test_ping_timeout_closes_session() -> None:
     assert session.on_timer(44.9) == []
     assert session.on_timer(45.0) == [Closed(CloseReason.PING_TIMEOUT)]
     assert session.close_reason is CloseReason.PING_TIMEOUT
-    assert session.begin_get(45.0) == b"2\x1e1"  # unanswered ping, then close
+    assert session.discardable(45.0)  # forgotten at once: the next GET is a 400
+
+
+def test_ping_timeout_releases_a_parked_get_with_close() -> None:
+    session = polling(now=0.0)
+    session.on_timer(25.0)
+    assert session.begin_get(25.0) == b"2"
+    assert session.begin_get(26.0) is None  # parked, and the pong never comes
+    assert session.on_timer(45.0) == [Closed(CloseReason.PING_TIMEOUT)]
+    assert session.poll_get() == b"1"
+    assert session.discardable(45.0)
 
 
 def test_client_ping_gets_pong() -> None:

@@ -41,7 +41,7 @@ def test_allow_list_echoes_the_origin() -> None:
     config = CorsConfig(allowed_origins=("https://a.example", "https://b.example"))
     assert headers(config, "https://b.example")[ACAO] == "https://b.example"
     with pytest.raises(OriginRejected):
-        headers(config, "http://shop:5000")
+        headers(config, "http://evil.example")
     single = CorsConfig(allowed_origins="https://a.example")
     assert headers(single, "https://a.example")[ACAO] == "https://a.example"
 
@@ -55,14 +55,31 @@ def test_star_allows_anything_and_preflight_headers() -> None:
     )
     assert got == {
         ACAO: "https://x.example",
+        "Access-Control-Expose-Headers": "Retry-After",
         "Access-Control-Allow-Methods": "OPTIONS, GET, POST",
         "Access-Control-Allow-Headers": "content-type",
         "Access-Control-Allow-Credentials": "true",
     }
     assert headers(CorsConfig(allowed_origins=["*"], credentials=False), "https://y") == {
-        ACAO: "https://y"
+        ACAO: "https://y",
+        "Access-Control-Expose-Headers": "Retry-After",
     }
 
 
 def test_empty_list_disables_cors_handling() -> None:
     assert headers(CorsConfig(allowed_origins=()), "http://evil.example") == {}
+
+
+@pytest.mark.parametrize("allowed", ["https://app.example", ("https://app.example",)])
+def test_same_origin_is_always_accepted(allowed: str | tuple[str, ...]) -> None:
+    """python-socketio's client sends the server's own origin: an allow-list never drops it."""
+    config = CorsConfig(allowed_origins=allowed)
+    assert headers(config, "http://shop:5000")[ACAO] == "http://shop:5000"
+    assert headers(config, "https://app.example")[ACAO] == "https://app.example"
+    with pytest.raises(OriginRejected):
+        headers(config, "http://evil.example")
+
+
+def test_retry_after_is_exposed_to_browsers() -> None:
+    got = headers(CorsConfig(), "http://shop:5000")
+    assert got["Access-Control-Expose-Headers"] == "Retry-After"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from balto.socketio import (
+    CloseReason,
     ConnectionRefused,
     EngineConfig,
     EngineSession,
@@ -250,8 +251,7 @@ def test_ping_timeout_disconnects(h: Harness) -> None:
     assert h.get(a, 25.0) == ["2"]
     h.act(h.server.on_timer(45.0))
     assert h.disconnects == [(sid, "ping timeout")]
-    assert h.get(a, 46.0) == ["1"]
-    h.act(h.server.on_timer(100.0))
+    assert h.server.session(a.sid) is None  # forgotten at once: its next GET is a 400
     assert h.server.session_count == 0
 
 
@@ -357,3 +357,28 @@ def test_events_after_a_handler_disconnected_the_socket_never_run(h: Harness) ->
     h.get(a)
     h.post(a, '2["bye"]', '2["after"]')
     assert called == []
+
+
+def test_a_session_that_never_connects_is_closed_after_connect_timeout() -> None:
+    """The reference server's ``connectTimeout``: no Socket.IO CONNECT in time, no session."""
+    server = SocketIOServer(EngineConfig(ping_interval=25, ping_timeout=20, connect_timeout=5))
+    silent = server.open_session(Transport.POLLING, 0.0)
+    talker = server.open_session(Transport.POLLING, 0.0)
+    server.handle_post(talker, b"40", 1.0)
+    assert server.next_deadline() == 5.0
+    server.on_timer(5.0)
+    assert silent.closed and silent.close_reason is CloseReason.SERVER_DISCONNECT
+    assert not talker.closed
+    assert server.next_deadline() == 25.0  # no connect deadline left behind
+    assert silent.begin_get(5.0) is not None  # the open packet, then the close packet
+    assert server.session(silent.sid) is not None
+    server.on_timer(25.0)
+
+
+def test_connect_timeout_does_not_close_a_socket_that_disconnected_later() -> None:
+    server = SocketIOServer(EngineConfig(connect_timeout=5))
+    session = server.open_session(Transport.WEBSOCKET, 0.0)
+    server.handle_ws_frame(session, "40", 1.0)
+    server.handle_ws_frame(session, "41", 2.0)
+    server.on_timer(5.0)
+    assert not session.closed

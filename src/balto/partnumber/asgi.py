@@ -55,6 +55,7 @@ def create_app(
             cors=cors if cors is not None else resolved.cors,
             engine_config=engine,
             registry=registry,
+            queue_size=resolved.max_queued_tasks,
         ) as partnumber_app:
             yield AsgiAdapter(
                 partnumber_app,

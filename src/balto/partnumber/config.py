@@ -4,7 +4,8 @@
 the shared HTTP limits (``HOST``, ``PORT``, default port 5000, …), ``BALTO_CACHE_DIR``, and the
 options ``balto partnumber serve`` also takes as flags: ``PARTNUMBER_CATALOG`` (CSV),
 ``PARTNUMBER_NCM`` (JSON) and ``PARTNUMBER_CORS_ORIGINS`` (comma-separated; ``*`` for any;
-unset: same origin only).
+unset: same origin only; the same origin is always accepted), and
+``PARTNUMBER_MAX_QUEUED_TASKS`` (tasks waiting for the classifier; beyond it a POST is a 429).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from balto.core.config import (
+    ConfigError,
     HttpConfig,
     check_known,
     default_cache_dir,
@@ -23,7 +25,7 @@ from balto.core.config import (
 )
 from balto.socketio import CorsConfig
 
-__all__ = ["DEFAULT_PORT", "PartnumberConfig"]
+__all__ = ["DEFAULT_MAX_QUEUED_TASKS", "DEFAULT_PORT", "PartnumberConfig"]
 
 DEFAULT_PORT = 5000
 ENV_NAMES = {
@@ -31,7 +33,9 @@ ENV_NAMES = {
     "catalog_csv": "PARTNUMBER_CATALOG",
     "ncm_json": "PARTNUMBER_NCM",
     "cors_origins": "PARTNUMBER_CORS_ORIGINS",
+    "max_queued_tasks": "PARTNUMBER_MAX_QUEUED_TASKS",
 }
+DEFAULT_MAX_QUEUED_TASKS = 64
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,6 +45,11 @@ class PartnumberConfig:
     catalog_csv: Path | None = None
     ncm_json: Path | None = None
     cors_origins: str = ""  # comma-separated allowed browser origins; "*" any; "" same origin
+    max_queued_tasks: int = DEFAULT_MAX_QUEUED_TASKS  # waiting tasks; a POST beyond is a 429
+
+    def __post_init__(self) -> None:
+        if self.max_queued_tasks < 1:
+            raise ConfigError("PARTNUMBER_MAX_QUEUED_TASKS deve ser um inteiro positivo")
 
     @property
     def classifier_cache_dir(self) -> Path:

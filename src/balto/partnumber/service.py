@@ -15,7 +15,7 @@ from balto.core.lifecycle import Lifecycle
 from balto.core.listener import serve
 from balto.core.metrics import ServerMetrics
 from balto.partnumber.app import PartnumberApp
-from balto.partnumber.config import PartnumberConfig
+from balto.partnumber.config import DEFAULT_MAX_QUEUED_TASKS, PartnumberConfig
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
 from balto.socketio import CorsConfig, EngineConfig
@@ -59,12 +59,13 @@ async def open_partnumber(
     cors: CorsConfig | None = None,
     engine_config: EngineConfig | None = None,
     registry: TaskRegistry | None = None,
+    queue_size: int = DEFAULT_MAX_QUEUED_TASKS,
 ) -> AsyncIterator[PartnumberApp]:
     """The app with its classifier loaded, and the Socket.IO timer and the classification
     worker running, for as long as the context lasts; our listener and ASGI both serve it."""
     classifier = await trio.to_thread.run_sync(classifier_factory)
     shell = SocketIOShell(engine_config, cors=cors, metrics=ServerMetrics())
-    partnumber_app = PartnumberApp(classifier, shell, registry=registry)
+    partnumber_app = PartnumberApp(classifier, shell, registry=registry, queue_size=queue_size)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(shell.run, lifecycle.stopping)
         nursery.start_soon(partnumber_app.worker.run)
@@ -90,6 +91,7 @@ async def run_partnumber(
         cors=cors if cors is not None else config.cors,
         engine_config=engine_config,
         registry=registry,
+        queue_size=config.max_queued_tasks,
     ) as app:
         await serve(
             app,

@@ -12,9 +12,10 @@ Event payloads (Portuguese messages, ``current``/``total`` as strings like the A
   "description", "classification", "candidates", "confidence", "source", "message",
   "status"}`` with ``status`` ``done``, or ``failed`` (no classification, ``message`` says why).
 
-Replay: a socket joining a task's room gets the latest status (if any) and, once the task has
-ended, ``classification_finished``. A socket already in the room gets nothing again: it has
-been receiving the live events since it joined.
+Replay: a socket joining a task's room gets the latest status while the task runs; once it has
+ended, only the final state: ``classification_finished`` (after the ``failed`` status when it
+failed), never a ``processing`` status that is no longer true. A socket already in the room
+gets nothing again: it has been receiving the live events since it joined.
 """
 
 from __future__ import annotations
@@ -205,12 +206,13 @@ class TaskRegistry:
         task = self.by_room(room_id)
         if task is None or already_member:
             return []
+        if task.result is None:  # still running: where it stands now
+            return [] if task.status is None else [(STATUS_EVENT, task.status)]
+        # Ended: the final state only, never a stale "processing" just before the result.
         emissions: list[Emission] = []
-        if task.status is not None:
+        if task.state is TaskState.FAILED and task.status is not None:
             emissions.append((STATUS_EVENT, task.status))
-        if task.result is not None:
-            emissions.append((FINISHED_EVENT, task.result))
-        return emissions
+        return [*emissions, (FINISHED_EVENT, task.result)]
 
     def prune(self, now: float) -> list[str]:
         """Forget finished tasks past their retention, and the oldest beyond the cap."""

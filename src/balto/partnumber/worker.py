@@ -17,13 +17,14 @@ import trio
 from balto.core.errors import BaltoError, TooManyRequests
 from balto.core.isolation import Boundary
 from balto.partnumber.classify.models import Classification, ClassifyRequest, Progress
+from balto.partnumber.config import DEFAULT_MAX_QUEUED_TASKS
 from balto.partnumber.tasks import Emission, Task, TaskRegistry
 
 __all__ = ["ClassificationWorker", "ClassifierLike", "Emitter"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_QUEUE_SIZE = 64
+DEFAULT_QUEUE_SIZE = DEFAULT_MAX_QUEUED_TASKS
 QUEUE_FULL_RETRY_S = 5
 INTERNAL_FAILURE = "Erro interno ao classificar o partnumber"
 

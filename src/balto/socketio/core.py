@@ -48,6 +48,7 @@ class Link:
     buffered: list[str | bytes] = field(default_factory=list)
     next_ack_id: int = 0
     pending_acks: set[int] = field(default_factory=set)
+    ever_connected: bool = False  # a CONNECT for "/" came: the connect timeout no longer runs
 
     def send(self, messages: list[str | bytes]) -> None:
         if self.connecting:
@@ -167,6 +168,11 @@ class SocketIOCore:
     def attach(self, engine: EngineSession) -> None:
         self._links[engine.sid] = Link(engine, self._touched)
 
+    def ever_connected(self, engine_sid: str) -> bool:
+        """Whether the session sent a CONNECT for ``/`` (accepted or not) since it opened."""
+        link = self._links.get(engine_sid)
+        return link is not None and link.ever_connected
+
     def detach(self, engine_sid: str, reason: str) -> list[Event]:
         """The Engine.IO session closed: disconnect its socket (if any)."""
         link = self._links.pop(engine_sid, None)
@@ -210,7 +216,7 @@ class SocketIOCore:
                 link.send(_encode(SioPacket(PacketType.CONNECT, "/", {"sid": link.sid})))
             return []
         sid = self._new_id()
-        link.sid, link.connecting = sid, True
+        link.sid, link.connecting, link.ever_connected = sid, True, True
         self._sockets[sid] = link
         self.rooms.join(sid, sid)
         return [Connected(sid, packet.data)]

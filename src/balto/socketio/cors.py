@@ -2,7 +2,8 @@
 
 * ``allowed_origins=None`` (default, like Flask-SocketIO): same origin only, i.e. the Origin
   must be ``<scheme>://<Host>`` (or the ``X-Forwarded-Proto``/``X-Forwarded-Host`` variant);
-* ``"*"``: any origin; a string or a sequence of strings: an allow-list;
+* ``"*"``: any origin; a string or a sequence of strings: an allow-list, on top of the same
+  origin (always accepted, unlike python-engineio);
 * an empty sequence: CORS handling disabled (no check, no headers).
 
 Requests without an ``Origin`` header (non-browser clients) are always accepted. The allowed
@@ -12,12 +13,16 @@ browsers do not apply CORS to them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from balto.core.http.messages import Request
 from balto.socketio.errors import OriginRejected
 
-__all__ = ["CorsConfig", "allowed_origins", "check_cors"]
+__all__ = ["CorsConfig", "allowed_origins", "check_cors", "cors_headers"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,19 +43,19 @@ def allowed_origins(
     forwarded_proto: str | None = None,
     forwarded_host: str | None = None,
 ) -> frozenset[str] | None:
-    """The accepted origins; ``None`` means any."""
+    """The accepted origins; ``None`` means any. The server's own origin is always among them:
+    python-socketio's client sends it on its WebSocket, and same-origin is never a risk."""
     setting = config.allowed_origins
-    if setting is None:
-        if host is None:
-            return frozenset()
-        origins = {f"{scheme}://{host}"}
+    same: set[str] = set()
+    if host is not None:
+        same.add(f"{scheme}://{host}")
         if forwarded_proto is not None or forwarded_host is not None:
             proto = _first(forwarded_proto) if forwarded_proto else scheme
-            origins.add(f"{proto}://{_first(forwarded_host) if forwarded_host else host}")
-        return frozenset(origins)
-    if isinstance(setting, str):
-        return None if setting == "*" else frozenset({setting})
-    return None if "*" in setting else frozenset(setting)
+            same.add(f"{proto}://{_first(forwarded_host) if forwarded_host else host}")
+    if setting is None:
+        return frozenset(same)
+    listed = {setting} if isinstance(setting, str) else set(setting)
+    return None if "*" in listed else frozenset(same | listed)
 
 
 def check_cors(
@@ -82,6 +87,8 @@ def check_cors(
         if allowed is not None and origin not in allowed:
             raise OriginRejected("Not an accepted origin.")
         headers.append(("Access-Control-Allow-Origin", origin))
+        # 429/503 answers carry Retry-After; without this a browser script cannot read it.
+        headers.append(("Access-Control-Expose-Headers", "Retry-After"))
     if method.upper() == "OPTIONS":
         headers.append(("Access-Control-Allow-Methods", "OPTIONS, GET, POST"))
     if request_headers is not None:
@@ -89,3 +96,27 @@ def check_cors(
     if config.credentials:
         headers.append(("Access-Control-Allow-Credentials", "true"))
     return headers
+
+
+def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
+    """CORS headers for ``request``; a foreign Origin raises ``OriginRejected`` and is logged."""
+    try:
+        return check_cors(
+            config,
+            method=request.method,
+            origin=request.header("origin"),
+            scheme=request.scheme,
+            host=request.header("host"),
+            forwarded_proto=request.header("x-forwarded-proto"),
+            forwarded_host=request.header("x-forwarded-host"),
+            request_headers=request.header("access-control-request-headers"),
+        )
+    except OriginRejected:
+        log.warning(
+            "origem recusada (403) em %s %s: Origin %r, Host %r; libere-a com --cors-origin",
+            request.method,
+            request.path,
+            request.header("origin"),
+            request.header("host"),
+        )
+        raise

@@ -12,10 +12,11 @@ in seconds, e.g. ``trio.current_time()``):
    * ``POLL``: ``body, events = server.handle_get(s, now)``; while ``body is None`` wait for an
      ``OutputPending(s.sid)`` then ``body = s.poll_get()``; if the exchange dies first,
      ``s.cancel_get()``. Answer 200 ``text/plain; charset=UTF-8``.
-   * ``POST``: ``server.check_content_length(n)``, read the body, ``server.handle_post(s, body,
-     now)``, answer 200 ``ok`` (or the status of a ``Rejected`` event).
+   * ``POST``: read the body, ``server.handle_post(s, body, now)``, answer 200 ``ok`` (or the
+     status of a ``Rejected`` event: 413 over ``maxPayload``, which also closes the session).
    * ``OPEN_WEBSOCKET`` (``s = server.open_session(WEBSOCKET, now)``) or ``UPGRADE``
-     (``server.begin_upgrade(req.session)``): accept the WebSocket, then run a reader
+     (if ``server.surplus_websocket(req.session)``: accept the WebSocket and close it at once;
+     else ``server.begin_upgrade(req.session)``): accept the WebSocket, then run a reader
      (``server.handle_ws_frame(s, frame, now)`` per frame, ``server.handle_ws_closed(s, now)``
      when it ends) and a writer (loop: ``out = s.take_ws_output()``, send ``out.frames``, close
      the socket and stop if ``out.close``, else wait for ``OutputPending(s.sid)``).
@@ -64,6 +65,8 @@ class SocketIOServer:
     ) -> None:
         self._core = SocketIOCore(new_id)
         self._engine = EngineServer(engine_config, new_id=new_id)
+        # engine sid -> when the session must have sent a Socket.IO CONNECT (connectTimeout)
+        self._connect_by: dict[str, float] = {}
 
     # ------------------------------------------------------------ application side
     def emit(
@@ -141,6 +144,7 @@ class SocketIOServer:
     def open_session(self, transport: Transport, now: float) -> EngineSession:
         session = self._engine.open(transport, now)
         self._core.attach(session)
+        self._connect_by[session.sid] = now + self._engine.config.connect_timeout
         session.take_wakeup()  # the open packet: the first GET / the writer takes it anyway
         return session
 
@@ -157,6 +161,12 @@ class SocketIOServer:
         except ClientError as exc:
             return self._process(session, [], now, exc)
         return self._process(session, events, now)
+
+    def surplus_websocket(self, session: EngineSession) -> bool:
+        """True when a WebSocket for ``session`` must be accepted and closed at once without
+        touching the session (it already has one, upgraded or upgrading): the reference
+        server's answer, where :meth:`begin_upgrade` would refuse the handshake."""
+        return session.has_websocket and not session.closed
 
     def begin_upgrade(self, session: EngineSession) -> list[Event]:
         """A WebSocket for this polling session; a ``Rejected`` event: refuse the WebSocket."""
@@ -180,14 +190,23 @@ class SocketIOServer:
 
     # ------------------------------------------------------------ timers & shutdown
     def next_deadline(self) -> float | None:
-        return self._engine.next_deadline()
+        engine = self._engine.next_deadline()
+        deadlines = [*self._connect_by.values(), *([] if engine is None else [engine])]
+        return min(deadlines, default=None)
 
     def on_timer(self, now: float) -> list[Event]:
-        """Send due pings, close timed-out sessions, forget finished ones."""
+        """Send due pings, close timed-out sessions (no pong, or no Socket.IO CONNECT within
+        ``connect_timeout``), forget finished ones."""
         out: list[Event] = []
         sessions = list(self._engine)
         for session in sessions:
             session.on_timer(now)
+        for engine_sid, deadline in list(self._connect_by.items()):
+            if now >= deadline:
+                del self._connect_by[engine_sid]
+                late = self._engine.get(engine_sid)
+                if late is not None and not self._core.ever_connected(engine_sid):
+                    late.close(now)  # like the reference: the connection is closed
         out.extend(self._closures(sessions))
         return out + self._reap(now) + self._wakes(sessions)
 
@@ -224,6 +243,8 @@ class SocketIOServer:
                 except SocketIOProtocolError as exc:
                     session.close(now, CloseReason.TRANSPORT_ERROR)
                     error = exc
+        if session.closed or self._core.ever_connected(session.sid):
+            self._connect_by.pop(session.sid, None)
         out.extend(self._closures([session]))
         out.extend(self._reap(now))
         if error is not None:
@@ -238,7 +259,10 @@ class SocketIOServer:
         return out
 
     def _reap(self, now: float) -> list[Event]:
-        return self._closures(self._engine.reap(now))
+        reaped = self._engine.reap(now)
+        for session in reaped:
+            self._connect_by.pop(session.sid, None)
+        return self._closures(reaped)
 
     def _wakes(self, sessions: Iterable[EngineSession]) -> list[Event]:
         woken = [s for s in {*sessions, *self._core.take_touched()} if s.take_wakeup()]

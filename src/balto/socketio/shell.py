@@ -18,14 +18,12 @@ from typing import Any
 
 import trio
 import trio_websocket
-from prometheus_client import Counter
 
 from balto.core.errors import BaltoError, ClientError, ServerFault, ServiceUnavailable
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import INTERNAL_ERROR, Request, Response, error_response
 from balto.core.http.router import Router
 from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
-from balto.core.limits import network_of
 from balto.core.metrics import ServerMetrics
 from balto.socketio import (
     CorsConfig,
@@ -34,8 +32,9 @@ from balto.socketio import (
     RequestKind,
     SocketIOServer,
     Transport,
-    check_cors,
 )
+from balto.socketio.caps import DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_ADDRESS, SessionCaps
+from balto.socketio.cors import cors_headers
 from balto.socketio.events import Event, OutputPending, Rejected
 from balto.socketio.handlers import (
     AckCallback,
@@ -54,25 +53,10 @@ SOCKETIO_PATH = "/socket.io/"
 SOCKETIO_PATHS = frozenset({"/socket.io", SOCKETIO_PATH})
 POLL_CONTENT_TYPE = "text/plain; charset=UTF-8"
 POST_CONTENT_TYPE = "text/html; charset=UTF-8"  # python-engineio answers "ok" this way
-DEFAULT_MAX_SESSIONS = 1000
+#: Methods routed to the protocol (which refuses all but GET/POST/OPTIONS with 400).
+ROUTED_METHODS = ("GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH")
 TIMER_RETRY_S = 1.0  # after a bug in the deadline computation, look again this much later
-#: One address may hold this share of the sessions: one client (or one NAT) cannot take them all.
-DEFAULT_MAX_SESSIONS_PER_ADDRESS = 50
 WS_CLOSE_TIMEOUT_S = 5.0  # how long a closing handshake may take before we drop the socket
-
-
-def cors_headers(config: CorsConfig, request: Request) -> list[tuple[str, str]]:
-    """CORS headers for ``request`` (raises ``OriginRejected`` for a foreign Origin)."""
-    return check_cors(
-        config,
-        method=request.method,
-        origin=request.header("origin"),
-        scheme=request.scheme,
-        host=request.header("host"),
-        forwarded_proto=request.header("x-forwarded-proto"),
-        forwarded_host=request.header("x-forwarded-host"),
-        request_headers=request.header("access-control-request-headers"),
-    )
 
 
 def _query(request: Request) -> str:
@@ -101,16 +85,8 @@ class SocketIOShell:
         self.server = SocketIOServer(engine_config)
         self.handlers = Handlers()
         self.cors = cors or CorsConfig()
-        self.max_sessions = max_sessions
-        self.max_sessions_per_address = max_sessions_per_address
         self.metrics = metrics or ServerMetrics()
-        self._sessions_refused = Counter(
-            "balto_socketio_sessions_refused",
-            "Socket.IO sessions refused by the session caps",
-            ["cap"],
-            registry=self.metrics.registry,
-        )
-        self._addresses: dict[str, str] = {}  # engine sid → client address, while open
+        self.caps = SessionCaps(max_sessions, max_sessions_per_address, self.metrics.registry)
         self._wakeups = Wakeups()
         self._timer_changed = trio.Event()
         self._ws_owner: dict[str, object] = {}  # engine sid → token of its current WebSocket
@@ -235,41 +211,40 @@ class SocketIOShell:
                 await self._timer_changed.wait()
             now = trio.current_time()
             if deadline is not None and now >= deadline:
-                try:
-                    self._act(self._core_call(self.server.on_timer, now))
-                except BaltoError as exc:
-                    log.warning("socket.io timer: %s", exc.message)
+                self._run_timers(now)
+
+    def _run_timers(self, now: float) -> None:
+        try:
+            self._act(self._core_call(self.server.on_timer, now))
+        except BaltoError as exc:
+            log.warning("socket.io timer: %s", exc.message)
+
+    def _catch_up(self) -> None:
+        """Run timers already due before serving a request, so that a request never sees a
+        session its deadline has ended (the timer task may not have run yet in this tick)."""
+        now, deadline = trio.current_time(), self.server.next_deadline()
+        if deadline is not None and now >= deadline:
+            self._run_timers(now)
 
     def _open(self, transport: Transport, address: str) -> EngineSession:
         self._check_capacity(address)
         session = self.server.open_session(transport, trio.current_time())
-        self._addresses[session.sid] = network_of(address)
+        self.caps.opened(session.sid, address)
         self._timer_changed.set()
         return session
 
     def _check_capacity(self, address: str) -> None:
         server = self.server
-        for sid in [sid for sid in self._addresses if server.session(sid) is None]:
-            del self._addresses[sid]  # reaped since
-        if server.session_count >= self.max_sessions:
-            self._sessions_refused.labels("total").inc()
-            raise ServiceUnavailable("Limite de conexões Socket.IO atingido; tente mais tarde")
-        network = network_of(address)
-        if sum(1 for a in self._addresses.values() if a == network) >= (
-            self.max_sessions_per_address
-        ):
-            self._sessions_refused.labels("per_address").inc()
-            raise ServiceUnavailable(
-                "Limite de conexões Socket.IO por endereço atingido; tente mais tarde"
-            )
+        self.caps.check(address, server.session_count, lambda sid: server.session(sid) is not None)
 
     # ------------------------------------------------------------ HTTP (polling)
     def mount(self, router: Router) -> None:
-        """Route ``GET``/``POST``/``OPTIONS`` on ``/socket.io/`` to :meth:`handle_http`.
+        """Route ``/socket.io/`` to :meth:`handle_http`: ``GET``/``POST``/``OPTIONS``, and the
+        other common methods too, which the protocol answers with 400 like the reference.
 
         CORS is not applied here: the application adds :func:`cors_headers` to every answer
         it gives, these included (one place for the whole port)."""
-        for method in ("GET", "POST", "OPTIONS"):
+        for method in ROUTED_METHODS:
             router.add(method, SOCKETIO_PATH, self.handle_http)
 
     async def handle_http(self, request: Request) -> Response:
@@ -280,6 +255,7 @@ class SocketIOShell:
             return error_response(exc)
 
     async def _dispatch(self, request: Request) -> Response:
+        self._catch_up()
         req = self.server.classify(request.method, _query(request), websocket=False)
         if req.kind is RequestKind.PREFLIGHT:
             return Response(200, b"", content_type=POLL_CONTENT_TYPE)
@@ -288,7 +264,6 @@ class SocketIOShell:
         assert req.session is not None
         if req.kind is RequestKind.POLL:
             return await self._poll(req.session)
-        self.server.check_content_length(len(request.body))
         self._act(self.server.handle_post(req.session, request.body, trio.current_time()))
         return Response(200, b"ok", content_type=POST_CONTENT_TYPE)
 
@@ -315,9 +290,13 @@ class SocketIOShell:
     async def _websocket(self, request: Request, ws_request: WebSocketUpgrade) -> None:
         try:
             cors_headers(self.cors, request)
+            self._catch_up()
             req = self.server.classify("GET", _query(request), websocket=True)
             if req.kind is RequestKind.UPGRADE:
                 assert req.session is not None
+                if self.server.surplus_websocket(req.session):
+                    await self._accept_and_close(ws_request)
+                    return
                 self._act(self.server.begin_upgrade(req.session))
             else:
                 self._check_capacity(request.client)
@@ -347,6 +326,16 @@ class SocketIOShell:
                     self._act(self.server.handle_ws_closed(session, trio.current_time()))
                 except BaltoError as exc:
                     log.warning("socket.io websocket %s: %s", session.sid, exc.message)
+
+    @staticmethod
+    async def _accept_and_close(ws_request: WebSocketUpgrade) -> None:
+        """A WebSocket the session does not need (see ``surplus_websocket``)."""
+        with trio.move_on_after(WS_CLOSE_TIMEOUT_S):
+            try:
+                ws = await ws_request.accept()
+                await ws.aclose()
+            except (trio_websocket.ConnectionClosed, trio.BrokenResourceError):
+                pass
 
     async def _serve_websocket(self, ws: WebSocket, session: EngineSession) -> None:
         async with trio.open_nursery() as nursery:

@@ -8,6 +8,7 @@ from balto.core.errors import BadRequest
 from balto.partnumber.classify import (
     SOURCE_CATALOG,
     SOURCE_MODEL,
+    SOURCE_PATTERN,
     TOTAL_STEPS,
     Classifier,
     ClassifyRequest,
@@ -75,8 +76,37 @@ def test_abstains_on_partnumber_alone(classifier: Classifier) -> None:
     assert result.classification is None
     assert result.candidates == []
     assert result.confidence == 0.0
-    assert "descrição" in result.message
+    assert result.source == SOURCE_PATTERN
+    assert result.message.startswith("Sem resposta") and "description" in result.message
     assert seen[-1].current == TOTAL_STEPS
+
+
+@pytest.mark.parametrize(
+    ("partnumber", "manufacturer", "code"),
+    [
+        ("6204-2RS", None, "8482.10"),
+        ("SKF 6205-2Z/C3", None, "8482.10"),
+        ("30205", "Timken", "8482.20"),
+        ("NU206", None, "8482.50"),
+        ("DIN 933 M8x30", None, "7318.15"),
+        ("ISO4032-M10", None, "7318.16"),
+    ],
+)
+def test_partnumber_alone_by_its_known_form(
+    classifier: Classifier, partnumber: str, manufacturer: str | None, code: str
+) -> None:
+    """The seed's common case: a part number and nothing else."""
+    result = classifier.classify(ClassifyRequest(partnumber, manufacturer=manufacturer), _quiet)
+    assert result.source == SOURCE_PATTERN
+    assert result.classification is not None and result.classification.code == code
+    assert result.classification.description  # the HS text of the subheading
+    assert result.message.startswith("Classificado pelo padrão do partnumber")
+
+
+def test_bare_digits_are_only_a_weak_bearing_hint(classifier: Classifier) -> None:
+    result = classifier.classify(ClassifyRequest("6001"), _quiet)
+    assert result.classification is None and result.candidates[0].code == "8482.10"
+    assert result.message.startswith("Sem resposta segura") and "confirme" in result.message
 
 
 def test_abstains_on_unintelligible_description(classifier: Classifier) -> None:

@@ -6,10 +6,11 @@ the description -> lexical + embedding retrieval over headings and subheadings -
 the HS hierarchy -> top-3 with a calibrated confidence (abstains below a threshold).
 """
 
-from balto.partnumber.classify.classifier import ABSTAIN_BELOW, TOTAL_STEPS, Classifier
+from balto.partnumber.classify.classifier import TOTAL_STEPS, Classifier
 from balto.partnumber.classify.models import (
     SOURCE_CATALOG,
     SOURCE_MODEL,
+    SOURCE_PATTERN,
     Candidate,
     Classification,
     ClassifyRequest,
@@ -17,9 +18,9 @@ from balto.partnumber.classify.models import (
 )
 
 __all__ = [
-    "ABSTAIN_BELOW",
     "SOURCE_CATALOG",
     "SOURCE_MODEL",
+    "SOURCE_PATTERN",
     "TOTAL_STEPS",
     "Candidate",
     "Classification",

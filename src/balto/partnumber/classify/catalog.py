@@ -79,9 +79,7 @@ class Catalog:
             if not normalize_partnumber(pn):
                 raise BadRequest(f"Catálogo, linha {line}: partnumber vazio")
             if len(code) not in (6, 8):
-                raise BadRequest(
-                    f"Catálogo, linha {line}: código {code!r} deve ter 6 ou 8 dígitos"
-                )
+                raise BadRequest(f"Catálogo, linha {line}: código {code!r} deve ter 6 ou 8 dígitos")
             mfr = (row.get(found.get("manufacturer", ""), "") or "").strip()
             desc = (row.get(found.get("description", ""), "") or "").strip()
             items.append(CatalogItem(pn, mfr, code, desc))

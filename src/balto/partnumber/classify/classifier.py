@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from balto.core.config import default_cache_dir
+from balto.partnumber.classify.calibration import Calibration, heading_mass
 from balto.partnumber.classify.catalog import Catalog
 from balto.partnumber.classify.embeddings import FloatArray, shared_encoder
 from balto.partnumber.classify.glossary import Glossary
@@ -17,6 +18,7 @@ from balto.partnumber.classify.index import Query, SearchIndex, Weights
 from balto.partnumber.classify.models import (
     SOURCE_CATALOG,
     SOURCE_MODEL,
+    SOURCE_PATTERN,
     Candidate,
     Classification,
     ClassifyRequest,
@@ -30,16 +32,14 @@ from balto.partnumber.classify.nomenclature import (
     load_hs,
     read_ncm_json,
 )
+from balto.partnumber.classify.patterns import match_partnumber
 from balto.partnumber.classify.validation import clean_request
 
 log = logging.getLogger(__name__)
 
 TOTAL_STEPS = 5
-# Softmax temperature over subheading scores: fitted on the dev half so that the mean
-# confidence matches the top-1 subheading accuracy there.
+# Softmax temperature over subheading scores, for the candidates' own scores.
 TEMPERATURE = 0.1
-# Below this confidence the classifier abstains (candidates are still returned).
-ABSTAIN_BELOW = 0.25
 TOP_K = 3
 
 ProgressCallback = Callable[[Progress], None]
@@ -56,6 +56,7 @@ class Classifier:
         catalog: Catalog,
         items: ItemRanker | None,
         weights: Weights | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.nomenclature = nomenclature
         self.index = index
@@ -63,6 +64,8 @@ class Classifier:
         self.catalog = catalog
         self.items = items
         self.weights = weights or Weights()
+        self.calibration = calibration or Calibration.load_default()
+        self._heading_pos = {code: i for i, code in enumerate(index.heading_codes)}
         self.load_seconds = 0.0
         self.cached = index.cached and (items is None or items.cached)
 
@@ -89,8 +92,10 @@ class Classifier:
         classifier.load_seconds = time.perf_counter() - started
         log.info(
             "classificador carregado em %.1f s (cache %s, catálogo %d itens, NCM %s)",
-            classifier.load_seconds, "quente" if classifier.cached else "frio",
-            len(catalog), "sim" if nom.has_ncm else "não",
+            classifier.load_seconds,
+            "quente" if classifier.cached else "frio",
+            len(catalog),
+            "sim" if nom.has_ncm else "não",
         )
         return classifier
 
@@ -106,17 +111,17 @@ class Classifier:
             candidate = Candidate(format_code(hit.item.code), self._describe(hit.item.code), 1.0)
             progress(Progress(TOTAL_STEPS, TOTAL_STEPS, "Item encontrado no catálogo"))
             return Classification(
-                request.partnumber, description or hit.item.description, candidate,
-                [candidate], confidence, SOURCE_CATALOG,
+                request.partnumber,
+                description or hit.item.description,
+                candidate,
+                [candidate],
+                confidence,
+                SOURCE_CATALOG,
                 "Código obtido do catálogo de itens conhecidos"
                 + ("" if hit.exact else " (fabricante diferente do informado)"),
             )
         if not description:
-            progress(Progress(TOTAL_STEPS, TOTAL_STEPS, "Classificação não realizada"))
-            return Classification(
-                request.partnumber, "", None, [], 0.0, SOURCE_MODEL,
-                "Item fora do catálogo e sem descrição: informe a descrição para classificar",
-            )
+            return self._from_partnumber(request, progress)
 
         progress(Progress(3, TOTAL_STEPS, "Interpretando a descrição..."))
         translation = self.glossary.translate(description, self.index.vocabulary_en)
@@ -127,13 +132,14 @@ class Classifier:
 
         progress(Progress(5, TOTAL_STEPS, "Ranqueando por capítulo, posição e subposição..."))
         candidates = self._rank(scores, description, query.vectors[0])
-        confidence = candidates[0].score if candidates else 0.0
+        confidence = self._confidence(scores, candidates)
         # Without a single understood word the ranking rests on the encoder alone: too weak
         # to answer (with an NCM table the Portuguese texts are matched directly instead).
         understood = translation.known > 0 or self.nomenclature.has_ncm
+        abstain_below = self.calibration.abstain_below
         if not understood:
-            confidence = min(confidence, ABSTAIN_BELOW / 2)
-        answer = candidates[0] if candidates and confidence >= ABSTAIN_BELOW else None
+            confidence = min(confidence, abstain_below / 2)
+        answer = candidates[0] if candidates and confidence >= abstain_below else None
         if answer is None:
             message = (
                 "Descrição não reconhecida: verifique os candidatos manualmente"
@@ -143,8 +149,13 @@ class Classifier:
         else:
             message = "Classificado pelo modelo a partir da descrição"
         return Classification(
-            request.partnumber, description, answer, candidates, round(confidence, 4),
-            SOURCE_MODEL, message,
+            request.partnumber,
+            description,
+            answer,
+            candidates,
+            round(confidence, 4),
+            SOURCE_MODEL,
+            message,
         )
 
     def top_codes(
@@ -158,6 +169,63 @@ class Classifier:
         subs = [self.index.sub_codes[int(i)] for i in order[: k * 20]]
         headings = list(dict.fromkeys(code[:4] for code in subs))
         return headings[:k], subs[:k]
+
+    def _from_partnumber(
+        self, request: ClassifyRequest, progress: ProgressCallback
+    ) -> Classification:
+        """No description: what the part number's own form says (bearing series, DIN/ISO
+        fastener standards), or no answer with the reason."""
+        progress(Progress(3, TOTAL_STEPS, "Reconhecendo padrões do partnumber..."))
+        hit = match_partnumber(
+            request.partnumber, request.supplier, manufacturer=request.manufacturer
+        )
+        progress(Progress(TOTAL_STEPS, TOTAL_STEPS, "Classificação pelo partnumber"))
+        if hit is None:
+            return Classification(
+                request.partnumber,
+                "",
+                None,
+                [],
+                0.0,
+                SOURCE_PATTERN,
+                "Sem resposta: o partnumber não está no catálogo, não segue um padrão conhecido "
+                "(série de rolamento, norma DIN/ISO de fixador) e não veio descrição; envie "
+                "'description' para classificar pelo modelo",
+            )
+        candidate = Candidate(hit.code, self._describe(hit.code.replace(".", "")), hit.confidence)
+        answer = candidate if hit.confidence >= self.calibration.abstain_below else None
+        prefix = "Classificado pelo padrão do partnumber: " if answer else "Sem resposta segura: "
+        return Classification(
+            request.partnumber,
+            "",
+            answer,
+            [candidate],
+            hit.confidence,
+            SOURCE_PATTERN,
+            prefix + hit.reason,
+        )
+
+    def raw_heading_confidence(
+        self, description: str, manufacturer: str | None = None
+    ) -> tuple[list[str], float]:
+        """The 3 best headings (as :meth:`top_codes`) and the uncalibrated score of the first:
+        what the evaluation fits the calibration on."""
+        translation = self.glossary.translate(description, self.index.vocabulary_en)
+        query = self.index.embed_query(description, translation.segments)
+        scores = self._scores(query, manufacturer)
+        order = np.argsort(-scores)[: TOP_K * 20]
+        headings = list(dict.fromkeys(self.index.sub_codes[int(i)][:4] for i in order))[:TOP_K]
+        return headings, self._raw_mass(scores, headings[0])
+
+    def _raw_mass(self, scores: FloatArray, heading: str) -> float:
+        mass = heading_mass(scores, self.index.sub_parent, self.calibration.temperature)
+        return float(mass[self._heading_pos[heading]])
+
+    def _confidence(self, scores: FloatArray, candidates: list[Candidate]) -> float:
+        """Calibrated probability that the first candidate's heading is right."""
+        if not candidates:
+            return 0.0
+        return round(self.calibration(self._raw_mass(scores, candidates[0].code[:4])), 4)
 
     def _scores(self, query: Query, manufacturer: str | None) -> FloatArray:
         prior = self.catalog.chapter_prior(manufacturer)

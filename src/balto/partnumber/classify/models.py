@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 SOURCE_CATALOG = "catalogo"
 SOURCE_MODEL = "modelo"
+SOURCE_PATTERN = "padrao_partnumber"  # the part number's own form (bearing series, DIN/ISO)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,16 @@ def stem_pt(word: str) -> str:
     """Light Portuguese singularisation ("pastilhas" -> "pastilha", "botões" -> "botao")."""
     if len(word) <= 3 or word.isdigit():
         return word
-    for suffix, replacement in (("oes", "ao"), ("aes", "ao"), ("ais", "al"), ("eis", "el"),
-                                ("ois", "ol"), ("res", "r"), ("zes", "z"), ("ns", "m")):
+    for suffix, replacement in (
+        ("oes", "ao"),
+        ("aes", "ao"),
+        ("ais", "al"),
+        ("eis", "el"),
+        ("ois", "ol"),
+        ("res", "r"),
+        ("zes", "z"),
+        ("ns", "m"),
+    ):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             return word[: -len(suffix)] + replacement
     if word.endswith("s") and not word.endswith("ss"):

@@ -35,15 +35,23 @@ class CloseReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """Session parameters; times in seconds (the open packet carries milliseconds)."""
+    """Session parameters; times in seconds (the open packet carries milliseconds).
+
+    ``connect_timeout`` is the Socket.IO layer's (the reference server's ``connectTimeout``):
+    a session that has not sent a Socket.IO CONNECT by then is closed. The Engine.IO session
+    itself does not read it."""
 
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
     max_payload: int = 1_000_000
+    connect_timeout: float = 45.0
 
     def __post_init__(self) -> None:
-        if self.ping_interval <= 0 or self.ping_timeout <= 0 or self.max_payload <= 0:
-            raise ValueError("ping_interval, ping_timeout and max_payload must be positive")
+        values = (self.ping_interval, self.ping_timeout, self.max_payload, self.connect_timeout)
+        if min(values) <= 0:
+            raise ValueError(
+                "ping_interval, ping_timeout, max_payload and connect_timeout must be positive"
+            )
 
 
 @dataclass(frozen=True, slots=True)

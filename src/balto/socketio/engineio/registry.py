@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import parse_qs
 
-from balto.core.errors import BadRequest, MethodNotAllowed, PayloadTooLarge
+from balto.core.errors import BadRequest, PayloadTooLarge
 from balto.socketio.engineio.events import EngineConfig, Transport
 from balto.socketio.engineio.session import EngineSession
 
@@ -83,19 +83,20 @@ class EngineServer:
         """Validate a request to the Engine.IO endpoint.
 
         ``websocket`` is true when the request is a WebSocket upgrade (``Upgrade: websocket``).
-        Raises :class:`BadRequest` (400: bad transport/version/sid, JSONP), or
-        :class:`MethodNotAllowed` (405).
+        Raises :class:`BadRequest` (400) for a missing or unknown transport, a bad version or
+        sid, JSONP, and any method other than GET/POST/OPTIONS (the reference server answers
+        an unexpected method with 400 too: ``BAD_HANDSHAKE_METHOD``).
         """
         params = parse_query(query) if isinstance(query, str | bytes) else dict(query)
         method = method.upper()
-        if method not in ALLOWED_METHODS:
-            raise MethodNotAllowed(f"method {method} not supported", allowed=ALLOWED_METHODS)
         if method == "OPTIONS":
             return EngineRequest(RequestKind.PREFLIGHT, Transport.POLLING)
         try:
-            transport = Transport(params.get("transport", "polling"))
+            transport = Transport(params.get("transport", ""))
         except ValueError:
-            raise BadRequest("Invalid transport") from None
+            raise BadRequest("Transport unknown") from None  # the reference's wording
+        if method not in ALLOWED_METHODS:
+            raise BadRequest(f"Bad request method {method}")
         if params.get("EIO") != "4":
             raise BadRequest(UNSUPPORTED_VERSION)
         if "j" in params:
@@ -109,7 +110,8 @@ class EngineServer:
             kind = RequestKind.OPEN_WEBSOCKET if websocket else RequestKind.OPEN_POLLING
             return EngineRequest(kind, transport)
         session = self._sessions.get(sid)
-        if session is None:
+        if session is None or (session.closed and not session.has_output):
+            # A closed session with nothing left to say is gone, even before it is reaped.
             raise BadRequest(f"Invalid session {sid}")
         if websocket:
             return EngineRequest(RequestKind.UPGRADE, transport, session)

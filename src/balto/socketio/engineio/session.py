@@ -108,6 +108,12 @@ class EngineSession:
         return self._upgrade.state in (Upgrade.PROBING, Upgrade.PROBED)
 
     @property
+    def has_websocket(self) -> bool:
+        """A WebSocket already carries the session or is upgrading it: another one must be
+        accepted and closed at once, as the reference server does."""
+        return self._upgrade.state in (Upgrade.PROBING, Upgrade.PROBED, Upgrade.ACTIVE)
+
+    @property
     def closed(self) -> bool:
         return self._heartbeat.state is Heartbeat.CLOSED
 
@@ -129,7 +135,8 @@ class EngineSession:
 
     def discardable(self, now: float) -> bool:
         """True once the session is closed and its last packets were flushed or abandoned
-        (a closed session lingers ``ping_timeout`` seconds so a late GET still gets ``1``)."""
+        (a session closed by the server with output still queued lingers ``ping_timeout``
+        seconds so that a late GET still gets it and ``1``)."""
         return self.closed and (not self.has_output or now >= self._deadline)
 
     # ----------------------------------------------------------------- output
@@ -145,11 +152,19 @@ class EngineSession:
         self._heartbeat.fire(HeartbeatInput.CLOSE)
         self._close_reason = reason
         self._deadline = now + self.config.ping_timeout  # linger
-        if reason in (CloseReason.CLIENT_DISCONNECT, CloseReason.TRANSPORT_CLOSE):
-            self._queue.clear()  # nobody left to read it
-            self._ws_out.clear()
+        client_gone = reason in (CloseReason.CLIENT_DISCONNECT, CloseReason.TRANSPORT_CLOSE)
+        orderly = reason is CloseReason.SERVER_DISCONNECT
+        if orderly or (self.transport is Transport.WEBSOCKET and not client_gone):
+            self._queue.append(Packet(PacketType.CLOSE))  # what is queued goes first
         else:
-            self._queue.append(Packet(PacketType.CLOSE))
+            # Like the reference server: the write buffer is dropped, and a parked GET is
+            # released with a noop when the client closed (polling onClose), with a close
+            # packet on a timeout or an error (doClose while writable). With nothing parked
+            # the session is forgotten at once: its next request is a 400 (unknown sid).
+            self._queue.clear()
+            self._ws_out.clear()
+            if self._poll.state is Poll.PARKED:
+                self._queue.append(Packet(PacketType.NOOP if client_gone else PacketType.CLOSE))
         self._wakeup()
         return [Closed(reason)]
 
@@ -191,12 +206,14 @@ class EngineSession:
         self._poll.fire(PollInput.CANCEL)
 
     def receive_post(self, body: bytes, now: float) -> list[Event]:
-        """Packets POSTed by a polling client. Raises :class:`PayloadTooLarge` (413, session kept)
-        or :class:`EngineProtocolError` (400; malformed bodies close the session)."""
+        """Packets POSTed by a polling client. Raises :class:`PayloadTooLarge` (413) or
+        :class:`EngineProtocolError` (400); both close the session first (the client's
+        transport fails on either, as python-engineio's server closes it too)."""
         self._check_http_allowed()
         if self._close_reason is not None:
             raise EngineProtocolError("session is closed")
         if len(body) > self.config.max_payload:
+            self.close(now, CloseReason.TRANSPORT_ERROR)
             raise PayloadTooLarge("payload exceeds maxPayload")
         try:
             packets = decode_payload(body)
