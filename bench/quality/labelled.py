@@ -38,6 +38,11 @@ class Heard:
 Hear = Callable[[Audio], Heard]
 
 
+def customer_voice(index: int) -> str:
+    pool = voices()
+    return pool[index % len(pool)]
+
+
 def speak(item: Item, index: int) -> list[Audio]:
     """The item's turns in natural voices: the customer's rotates with ``index``."""
     pool = voices()
@@ -110,11 +115,16 @@ def measure_opportunities(
     results: dict[str, Any] = {}
     for name, snr_db in conditions.items():
         scores = {part: Score() for part in PARTS}
+        by_voice: dict[str, Counter[str]] = {}
         errors: list[dict[str, Any]] = []
         for index, (item, turns) in enumerate(zip(items, spoken, strict=True)):
             scene = counter_scene(turns, snr_db=snr_db, seed=index)
             heard = hear(scene.audio)
             scores[item.parte].add(item, heard.regras)
+            if item.regras:
+                tally = by_voice.setdefault(customer_voice(index), Counter())
+                tally["queixas"] += 1
+                tally["encontradas"] += item.regras <= heard.regras
             if heard.regras != item.regras:
                 errors.append(
                     {
@@ -126,6 +136,9 @@ def measure_opportunities(
                     }
                 )
         results[name] = {part: score.summary() for part, score in scores.items()}
+        results[name]["por_voz"] = {
+            voice: _ratio(t["encontradas"], t["queixas"]) for voice, t in by_voice.items()
+        }
         results[name]["erros"] = errors
         line = ", ".join(
             f"{part}: recall {_pct(s['recall_frases'])} precisão {_pct(s['precisao'])}"

@@ -75,6 +75,13 @@ def markdown(results: dict[str, Any]) -> str:
                     )
                 rows.append(row)
             out += [*_table(["regra", *PARTS], rows), ""]
+            voices = target.get("por_voz", {})
+            if voices:
+                cells = ", ".join(f"`{v}` {pct(r, 0)}" for v, r in voices.items())
+                out += [
+                    f"Recall das queixas por voz do cliente (as duas partes, 10 dB): {cells}.",
+                    "",
+                ]
     if stream := results.get("fluxo"):
         out += [
             f"**Falsas recomendações na fala real neutra**, transmitida em tempo real por "

@@ -83,3 +83,23 @@ def test_speech_at_the_very_start_of_a_stream_is_detected() -> None:
     frames = range(0, len(speech) - FRAME_SAMPLES, FRAME_SAMPLES)
     decisions = [vad.is_speech(speech[i : i + FRAME_SAMPLES]) for i in frames]
     assert decisions.index(True) <= 10 and sum(decisions) >= 36
+
+
+@pytest.mark.slow
+@needs_espeak
+def test_a_sentence_after_digital_silence_is_heard_as_well_as_the_first() -> None:
+    """After a sentence and a second of exact zeros (a noise gate, a muted microphone) the
+    noise floor used to keep the last speech's spectral shape; whitening by it hid the next
+    voice's harmonics and a whole second sentence went unheard."""
+    second = sentence(3)
+    alone = np.concatenate([silence(0.5), second, silence(1.0)])
+    after = np.concatenate([silence(0.5), sentence(0), silence(1.0), second, silence(1.0)])
+    n = FRAME_SAMPLES
+
+    def flagged_in_last_sentence(audio: np.ndarray) -> int:
+        vad = SpectralVad()
+        flags = [vad.is_speech(audio[i : i + n]) for i in range(0, len(audio) - n + 1, n)]
+        start = (len(audio) - len(second) - 16_000) // n
+        return sum(flags[start : start + len(second) // n])
+
+    assert flagged_in_last_sentence(after) >= 0.8 * flagged_in_last_sentence(alone)
