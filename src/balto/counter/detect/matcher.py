@@ -8,7 +8,10 @@ with at most ``max_gap`` other content words between consecutive phrase words
 Word tolerance depends on the length of the phrase word (see ``words_match``): short words
 (≤ 3 letters) allow one substitution that keeps the first letter ("dar" ↔ "dor", but not
 "por"/"cor" ↔ "dor"); 4–6 letters allow one edit; 7 or more allow two. A trailing plural "s"
-counts as exact. Two guards keep false positives down:
+counts as exact. The same tolerance applies a second time to what the words sound like
+(:func:`balto.counter.detect.phonetic.sound_key`), so Whisper's spellings of one sound
+("enchaqueca", "charope", "kolika", "cabesa") cost nothing. Two guards keep false positives
+down:
 
 * a phrase occurrence needs at least one *exact* word (its anchor), so a one-word phrase
   only matches exactly ("energia" never becomes "alergia") and "dar as costa" is too far
@@ -32,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from balto.counter.detect.normalize import Tokens
+from balto.counter.detect.phonetic import sound_key
 
 MAX_GAP = 2
 CUE_WINDOW = 3  # words before a one-word phrase where a complaint cue may stand
@@ -97,7 +101,12 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 
 
 def words_match(expected: str, heard: str) -> bool:
-    """Whether ``heard`` (from the transcript) may stand for phrase word ``expected``."""
+    """Whether ``heard`` (from the transcript) may stand for phrase word ``expected``: close
+    enough in spelling, or in sound."""
+    return _close(expected, heard) or _close(sound_key(expected), sound_key(heard))
+
+
+def _close(expected: str, heard: str) -> bool:
     if plural_equal(expected, heard):
         return True
     if len(expected) <= SHORT_WORD:
@@ -158,9 +167,12 @@ class PhraseMatcher:
             self._by_first.setdefault(ids[0], []).append(index)
         self._vocabulary: tuple[str, ...] = tuple(vocabulary)
         self._max_heard_len = max((len(w) + tolerance(w) for w in vocabulary), default=0)
+        self._max_key_len = 0
         index_: dict[str, list[int]] = {}
         for word_id, word in enumerate(self._vocabulary):
-            for variant in _deletions(word, tolerance(word)):
+            key = sound_key(word)
+            self._max_key_len = max(self._max_key_len, len(key) + tolerance(key))
+            for variant in _deletions(word, tolerance(word)) | _deletions(key, tolerance(key)):
                 index_.setdefault(variant, []).append(word_id)
         self._index = {k: tuple(v) for k, v in index_.items()}
         self._cache: dict[str, tuple[tuple[int, bool], ...]] = {}
@@ -171,9 +183,10 @@ class PhraseMatcher:
         if cached is not None:
             return cached
         candidates: set[int] = set()
-        if len(heard) <= self._max_heard_len:
+        if len(heard) <= self._max_heard_len or len(sound_key(heard)) <= self._max_key_len:
             get = self._index.get
-            for variant in _deletions(heard, 1 if len(heard) <= SHORT_WORD + 1 else 2):
+            depth = 1 if len(heard) <= SHORT_WORD + 1 else 2
+            for variant in _deletions(heard, depth) | _deletions(sound_key(heard), depth):
                 ids = get(variant)
                 if ids:
                     candidates.update(ids)
