@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modelo", type=Path, default=None, help="ggml model (default: base)")
     parser.add_argument("--rapido", action="store_true", help="a small subset of each part")
     parser.add_argument("--regras", type=Path, default=None, help="a rule file (default: built-in)")
+    parser.add_argument("--feixe", type=int, default=None, help="beam size (ASR_BEAM_SIZE)")
     parser.add_argument("--com-prompt", action="store_true", help="the old vocabulary prompt")
     parser.add_argument("--balcoes", type=int, default=4, help="counters streaming (fluxo)")
     parser.add_argument(
@@ -58,15 +59,21 @@ def main(argv: list[str] | None = None) -> int:
         conditions = _conditions(args.condicoes)
     except ValueError:
         parser.error(f"--condicoes inválidas: {args.condicoes!r}")
-    config = CounterConfig.from_env()
+    config = CounterConfig.from_env(asr_beam_size=args.feixe)
     model = args.modelo or default_model()
     rules = load_rules(args.regras.read_bytes()) if args.regras else default_rules()
     server = counter_pipeline(config, rules, config.language).options
     prompt = rules.vocabulary_prompt() if args.com_prompt else None
     options = server if prompt is None else dataclasses.replace(server, prompt=prompt)
-    results: dict[str, Any] = {"modelo": str(model), "prompt": options.prompt}
+    results: dict[str, Any] = {
+        "modelo": str(model),
+        "prompt": options.prompt,
+        "feixe": config.asr_beam_size,
+    }
     threads = config.asr_threads_per_worker
-    with WhisperTranscriber(model, n_threads=threads) as transcriber:
+    with WhisperTranscriber(
+        model, n_threads=threads, beam_size=config.asr_beam_size
+    ) as transcriber:
         if "wer" in parts:
             recordings = real_recordings()
             if args.rapido:

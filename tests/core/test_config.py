@@ -21,17 +21,25 @@ def test_fields_are_parsed_from_their_type_hints() -> None:
             "BALTO_MODEL": "/m/ggml.bin",
             "ADMIN_TOKEN": "t",
             "ASR_WORKERS": "2",
+            "ASR_BEAM_SIZE": "5",
         }
     )
     assert config.http.port == 9000 and config.http.request_timeout_s == 2.5
     assert config.store_transcripts is True and config.asr_workers == 2
+    assert config.asr_beam_size == 5 and CounterConfig.from_env({}).asr_beam_size == 1
     assert config.db_file == Path("~/x.db").expanduser()
     assert config.model_path == Path("/m/ggml.bin") and config.admin_token == "t"
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PORT", "oito"), ("STORE_TRANSCRIPTS", "talvez"), ("PORT", "70000"), ("ASR_WORKERS", "0")],
+    [
+        ("PORT", "oito"),
+        ("STORE_TRANSCRIPTS", "talvez"),
+        ("PORT", "70000"),
+        ("ASR_WORKERS", "0"),
+        ("ASR_BEAM_SIZE", "0"),
+    ],
 )
 def test_bad_values_are_one_clear_error(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):

@@ -223,7 +223,9 @@ def whisper_factory(config: CounterConfig) -> TranscriberFactory:
     )
 
     def factory() -> Transcriber:
-        return WhisperTranscriber(model_path, n_threads=config.asr_threads_per_worker)
+        return WhisperTranscriber(
+            model_path, n_threads=config.asr_threads_per_worker, beam_size=config.asr_beam_size
+        )
 
     return factory
 

@@ -75,6 +75,15 @@ def test_known_sentences(transcriber: WhisperTranscriber, spoken: str, key_words
 
 
 @pytest.mark.slow
+def test_beam_search_decodes_too(base_model: Path) -> None:
+    with pytest.raises(ValueError, match="beam_size"):
+        WhisperTranscriber(base_model, beam_size=0)
+    with WhisperTranscriber(base_model, n_threads=2, beam_size=5) as beam:
+        heard = beam.transcribe(synthesize("Estou com dor de cabeça."), PHARMACY)
+    assert {"dor", "cabeca"} <= _words(heard), heard
+
+
+@pytest.mark.slow
 def test_silence_and_noise_give_nothing(transcriber: WhisperTranscriber) -> None:
     rng = np.random.default_rng(7)
     assert transcriber.transcribe(silence(3.0), PHARMACY) == ""

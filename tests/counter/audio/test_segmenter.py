@@ -190,5 +190,5 @@ def test_short_pauses_count_towards_the_next_interim_long_ones_do_not() -> None:
     interims = [j for j in run(scripted(), patchy) if not j.final]
     assert [round(j.end_s, 2) for j in interims] == [2.0, 3.5]  # 1.5 s of talking each
     paused = np.concatenate([silence(0.5), loud(1.0), silence(0.6), loud(0.3), silence(1.0)])
-    first = [j for j in run(scripted(), paused) if not j.final][0]
+    first = next(j for j in run(scripted(), paused) if not j.final)
     assert first.end_s == pytest.approx(0.5 + 1.0 + 0.6 + 0.2)  # 1.0 + 0.3 of pause + 0.2

@@ -109,6 +109,7 @@ class WhisperTranscriber:
         n_threads: int = 2,
         hallucinations: HallucinationFilter | None = None,
         tuned: bool = True,
+        beam_size: int = 1,
     ) -> None:
         if not model_path.is_file():
             raise RecognizerError(f"modelo de fala não encontrado: {model_path}")
@@ -117,6 +118,9 @@ class WhisperTranscriber:
         self._lock = threading.Lock()
         self._n_threads = n_threads
         self._tuned = tuned
+        if beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, not {beam_size}")
+        self._beam_size = beam_size  # 1: greedy (measured: beam 5 is not worth its cost)
         self._filter = hallucinations or default_filter()
         self._ctx: Any = self._load(model_path)
         self._params: Any = self._base_params()
@@ -146,8 +150,12 @@ class WhisperTranscriber:
         return ctx
 
     def _base_params(self) -> Any:
-        greedy = pw.whisper_sampling_strategy.WHISPER_SAMPLING_GREEDY
-        params = pw.whisper_full_default_params(greedy)
+        strategies = pw.whisper_sampling_strategy
+        beam = self._beam_size > 1
+        strategy = (
+            strategies.WHISPER_SAMPLING_BEAM_SEARCH if beam else strategies.WHISPER_SAMPLING_GREEDY
+        )
+        params = pw.whisper_full_default_params(strategy)
         params.n_threads = self._n_threads
         params.print_progress = False
         params.print_realtime = False
@@ -161,7 +169,10 @@ class WhisperTranscriber:
             params.single_segment = True
             params.temperature = 0.0
             params.temperature_inc = 0.0  # no fallback re-decodes at higher temperatures
-            params.greedy = {"best_of": 1}
+            if beam:
+                params.beam_search = {"beam_size": self._beam_size, "patience": -1.0}
+            else:
+                params.greedy = {"best_of": 1}
             params.suppress_blank = True
             params.suppress_nst = True
         return params

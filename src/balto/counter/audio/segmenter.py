@@ -27,7 +27,6 @@ import numpy.typing as npt
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.audio.vad import Vad, make_vad
 
-
 INTERIM_PAUSE_S = 0.3  # a pause this long counts no more towards the next interim
 
 
