@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         recordings = real_recordings()
         if args.rapido:
             recordings = recordings[:12]
-        settings = ServerSettings(model_path=model, cooldown_s=60.0)
+        # The server's own policy (no prompt: --com-prompt does not apply here), its beam.
+        beam = {"ASR_BEAM_SIZE": str(config.asr_beam_size)}
+        settings = ServerSettings(model_path=model, cooldown_s=60.0, extra_env=beam)
         results["fluxo"] = stream.measure_false_alarms(
             settings, recordings, counters=args.balcoes, progress=progress
         )
