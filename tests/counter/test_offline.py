@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+import soxr
+from bench.speech import synthesize
 
 from balto.counter.asr.base import DecodeOptions
 from balto.counter.audio.types import SAMPLE_RATE_HZ
@@ -187,3 +189,17 @@ def test_output_formats() -> None:
     assert text.startswith("fala.wav: ")
     assert COMPLAINT in text
     assert "dor_costas_muscular: Sugerir Dorflex (produto: Dorflex" in text
+
+
+def test_a_recording_that_starts_mid_speech_keeps_its_first_words() -> None:
+    """A 48 kHz recording that starts speaking at once: without the lead-in the VAD took the
+    first words for its noise floor and the first segment began at about 1 s."""
+    speech = synthesize("Boa tarde, tô com uma tosse seca que não passa e a garganta arranhando.")
+    at_48k = soxr.resample(speech, SAMPLE_RATE_HZ, 48_000).astype(np.float32)
+    recording = load_recording(wav_bytes(at_48k, rate=48_000))
+    whisper = FakeWhisper(lambda i, s: "algo")
+    pipeline = counter_pipeline(CounterConfig.from_env({}), default_rules(), "pt")
+    result = transcribe_recording(recording, whisper, pipeline)
+    first = result.segments[0]
+    assert first.start_s == 0.0
+    assert first.end_s >= len(speech) / SAMPLE_RATE_HZ - 0.05

@@ -10,13 +10,19 @@ scheduler asks for is run at once, as by a server that keeps up with the stream:
 * the detector's clock is the stream position where the decoded audio ends, so its cooldown
   (``RECOMMENDATION_COOLDOWN_S``) leaves exactly the ``recomendar`` the server would send;
 * at the end of the file the open utterance is closed (a live counter would go on sending
-  silence, which closes it the same way).
+  silence, which closes it the same way);
+* a counter's microphone is open before anyone speaks, but a recording may start mid-word: the
+  VAD would take that speech for its first noise floor and lose the first words, so
+  :data:`LEAD_IN_S` of silence goes in first. Every time reported is in the recording's own
+  seconds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
+
+import numpy as np
 
 from balto.core.errors import BadRequest
 from balto.counter.asr.base import Transcriber
@@ -30,6 +36,8 @@ from balto.counter.ws.scheduler import Decode
 
 #: Audio handed to the segmenter at a time: a counter's usual WebSocket frame.
 FRAME_S = 0.1
+#: Silence fed before the recording (see the module docstring).
+LEAD_IN_S = 1.0
 
 
 class UnreadableFile(BadRequest):
@@ -113,7 +121,7 @@ def transcribe_audio(
         Finding(
             opportunity,
             segment=finals.get(h.job.utterance_id) or _segment(h),
-            at_s=h.job.end_s,
+            at_s=h.job.end_s - LEAD_IN_S,
             interim=not h.job.final,
         )
         for h in heard
@@ -126,6 +134,8 @@ def _hear(audio: Audio, transcriber: Transcriber, pipeline: CounterPipeline) -> 
     segmenter, scheduler = pipeline.segmenter, pipeline.scheduler
     heard: list[_Heard] = []
     frame = round(FRAME_S * SAMPLE_RATE_HZ)
+    lead_in = np.zeros(round(LEAD_IN_S * SAMPLE_RATE_HZ), dtype=np.float32)
+    audio = np.concatenate([lead_in, audio])
     for offset in range(0, len(audio), frame):
         scheduler.push(segmenter.push(audio[offset : offset + frame]), segmenter.position_s)
         _decode_due(transcriber, pipeline, heard)
@@ -146,7 +156,8 @@ def _decode_due(transcriber: Transcriber, pipeline: CounterPipeline, heard: list
 
 
 def _segment(heard: _Heard) -> Segment:
-    return Segment(heard.job.start_s, heard.job.end_s, heard.text)
+    start_s = max(0.0, heard.job.start_s - LEAD_IN_S)
+    return Segment(start_s, heard.job.end_s - LEAD_IN_S, heard.text)
 
 
 # -- output ---------------------------------------------------------------------------------
