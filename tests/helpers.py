@@ -1,4 +1,5 @@
-"""Test peers: a small h11 HTTP client and a scripted transcriber double."""
+"""Test peers: a small h11 HTTP client, WebSocket reading helpers and a scripted transcriber
+double."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import h11
 import numpy as np
 import trio
+from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from balto.counter.asr.base import DecodeOptions
 
@@ -109,3 +111,19 @@ class ScriptedTranscriber:
 
     def close(self) -> None:
         pass
+
+
+async def next_json(ws: WebSocketConnection, wait_s: float = 10.0) -> Any:
+    """The next message, parsed, within ``wait_s``."""
+    with trio.fail_after(wait_s):
+        return json.loads(await ws.get_message())
+
+
+async def closed_with(ws: WebSocketConnection, wait_s: float = 5.0) -> ConnectionClosed:
+    """Read until the server closes the socket; the close, within ``wait_s``."""
+    with trio.fail_after(wait_s):
+        try:
+            while True:
+                await ws.get_message()
+        except ConnectionClosed as closed:
+            return closed

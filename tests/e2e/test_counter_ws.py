@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import trio
 from bench.speech import espeak_available, silence, synthesize, to_pcm16
-from trio_websocket import ConnectionClosed, open_websocket_url
+from trio_websocket import open_websocket_url
 
 from tests.conftest import start_server
 from tests.e2e.test_http import register
-from tests.helpers import ScriptedTranscriber, feedback, http
+from tests.helpers import ScriptedTranscriber, closed_with, feedback, http, next_json
 
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng missing")
 
@@ -25,20 +25,6 @@ async def auth(ws, api_key, **extra):
     reply = json.loads(await ws.get_message())
     assert reply["comando"] == "auth_ok", reply
     return reply
-
-
-async def next_json(ws, wait_s=10.0):
-    with trio.fail_after(wait_s):
-        return json.loads(await ws.get_message())
-
-
-async def closed_with(ws, wait_s=5.0) -> ConnectionClosed:
-    with trio.fail_after(wait_s):
-        try:
-            while True:
-                await ws.get_message()
-        except ConnectionClosed as closed:
-            return closed
 
 
 async def test_wrong_key_closes_1008(server):

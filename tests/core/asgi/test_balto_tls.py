@@ -16,7 +16,6 @@ import pytest
 import trio
 from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import (
-    ConnectionClosed,
     ConnectionRejected,
     WebSocketConnection,
     open_websocket_url,
@@ -26,7 +25,14 @@ from balto.counter.asgi import create_app
 from balto.counter.config import CounterConfig
 from balto.counter.store import Database
 from tests.core.asgi.conftest import AsgiServer, Tls, start_asgi
-from tests.helpers import HttpResult, ScriptedTranscriber, feedback, request_on
+from tests.helpers import (
+    HttpResult,
+    ScriptedTranscriber,
+    closed_with,
+    feedback,
+    next_json,
+    request_on,
+)
 
 CLIENTE = {
     "email": "contato@redepharma.com",
@@ -92,23 +98,9 @@ async def register(server: AsgiServer) -> tuple[str, str]:
     return codigo, reply.json()["api_key"]
 
 
-async def next_json(ws: WebSocketConnection) -> Any:
-    with trio.fail_after(WAIT_S):
-        return json.loads(await ws.get_message())
-
-
-async def closed_with(ws: WebSocketConnection) -> ConnectionClosed:
-    with trio.fail_after(WAIT_S):
-        try:
-            while True:
-                await ws.get_message()
-        except ConnectionClosed as closed:
-            return closed
-
-
 async def authenticated(ws: WebSocketConnection, api_key: str) -> None:
     await ws.send_message(json.dumps({"comando": "auth", "api_key": api_key}))
-    reply = await next_json(ws)
+    reply = await next_json(ws, WAIT_S)
     assert reply["comando"] == "auth_ok" and reply["balcao"] == "Loja 01", reply
 
 
@@ -168,7 +160,7 @@ async def test_wrong_key_closes_1008_with_reason(balto: BaltoTls) -> None:
     context = balto.server.tls.client_context()
     async with open_websocket_url(f"{balto.server.wss}/ws", ssl_context=context) as ws:
         await ws.send_message(json.dumps({"comando": "auth", "api_key": "0" * 36}))
-        closed = await closed_with(ws)
+        closed = await closed_with(ws, WAIT_S)
     assert closed.reason is not None
     assert closed.reason.code == 1008 and "api_key" in (closed.reason.reason or "")
 
@@ -192,17 +184,17 @@ async def test_bad_messages_get_erro_and_feedback_is_recorded(balto: BaltoTls) -
             ('{"comando": "voar"}', "Comando desconhecido"),
         ]:
             await ws.send_message(text)
-            reply = await next_json(ws)
+            reply = await next_json(ws, WAIT_S)
             assert reply["comando"] == "erro" and fragment in reply["mensagem"], reply
         feedback = {"comando": "feedback", "id_interacao": interacao, "resultado": "venda_perdida"}
         await ws.send_message(json.dumps(feedback))
-        assert await next_json(ws) == {
+        assert await next_json(ws, WAIT_S) == {
             "comando": "feedback_ok",
             "id_interacao": interacao,
             "resultado": "venda_perdida",
         }
         await ws.send_message(json.dumps(feedback))
-        again = await next_json(ws)
+        again = await next_json(ws, WAIT_S)
         assert again["comando"] == "erro" and "já registrado" in again["mensagem"]
 
 
@@ -217,10 +209,10 @@ async def test_speech_to_recommendation_to_feedback_over_wss(balto: BaltoTls) ->
         await authenticated(ws, api_key)
         for offset in range(0, len(pcm), 3200):
             await ws.send_message(pcm[offset : offset + 3200])
-        rec = await next_json(ws)
+        rec = await next_json(ws, WAIT_S)
         assert rec["comando"] == "recomendar" and rec["id_interacao"], rec
         await ws.send_message(feedback(rec["id_interacao"], "venda_realizada"))
-        ack = await next_json(ws)
+        ack = await next_json(ws, WAIT_S)
         assert ack["comando"] == "feedback_ok" and ack["resultado"] == "venda_realizada"
     db = balto.database()
     try:
@@ -246,7 +238,7 @@ async def test_oversized_message_closes_1009(
     context = tls.client_context()
     async with open_websocket_url(f"{running.server.wss}/ws", ssl_context=context) as ws:
         await ws.send_message("x" * 4096)
-        closed = await closed_with(ws)
+        closed = await closed_with(ws, WAIT_S)
     assert closed.reason is not None and closed.reason.code == 1009
     await running.server.stop()
 
@@ -258,7 +250,7 @@ async def test_per_address_cap_closes_1013_and_answers_503(
     context = tls.client_context()
     async with open_websocket_url(f"{running.server.wss}/ws", ssl_context=context):
         async with open_websocket_url(f"{running.server.wss}/ws", ssl_context=context) as second:
-            closed = await closed_with(second)
+            closed = await closed_with(second, WAIT_S)
         assert closed.reason is not None and closed.reason.code == 1013
         busy = await https(running.server, "GET", "/health")
         assert busy.status == 503 and busy.headers["retry-after"] == "5"
@@ -276,7 +268,7 @@ async def test_graceful_stop_closes_sessions_with_1001(balto: BaltoTls) -> None:
     async with open_websocket_url(f"{balto.server.wss}/ws", ssl_context=context) as ws:
         await authenticated(ws, api_key)
         balto.server.stop_event.set()
-        closed = await closed_with(ws)
+        closed = await closed_with(ws, WAIT_S)
     assert closed.reason is not None and closed.reason.code == 1001
     with trio.fail_after(WAIT_S):
         await balto.server.stopped.wait()
