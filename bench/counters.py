@@ -10,13 +10,19 @@ what to make of each recommendation (:meth:`RealtimeCounter.on_recommendation`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import trio
-from trio_websocket import HandshakeError, WebSocketConnection, open_websocket_url
+from trio_websocket import (
+    ConnectionClosed,
+    HandshakeError,
+    WebSocketConnection,
+    open_websocket_url,
+)
 
 from balto.counter.audio.types import SAMPLE_RATE_HZ
 
@@ -139,6 +145,12 @@ class RealtimeCounter:
                 self.feedback.acknowledge(message, now)
             else:
                 self.errors.append(f"counter {self.index}: unexpected {message}")
+
+    async def receive_until_closed(self, ws: WebSocketConnection) -> None:
+        """:meth:`receive`, for a task beside the streaming one: the close ends it quietly
+        (the streaming task notices the close too)."""
+        with contextlib.suppress(ConnectionClosed):
+            await self.receive(ws)
 
     def on_message(self, message: dict[str, Any], now: float) -> None:
         """Called first for every message."""

@@ -13,7 +13,7 @@ from typing import Any
 from balto.counter.asr.whisper import WhisperTranscriber
 from balto.counter.config import CounterConfig
 from balto.counter.detect.loader import default_rules, load_rules
-from balto.counter.pipeline import counter_pipeline
+from balto.counter.pipeline import decode_options
 from bench.quality import labelled, real, stream
 from bench.quality.data import PARTS as PARTES
 from bench.quality.data import REPO, labelled_items, real_recordings
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     config = CounterConfig.from_env(asr_beam_size=args.feixe)
     model = args.modelo or default_model()
     rules = load_rules(args.regras.read_bytes()) if args.regras else default_rules()
-    server = counter_pipeline(config, rules, config.language).options
+    server = decode_options(config.language)
     prompt = rules.vocabulary_prompt() if args.com_prompt else None
     options = server if prompt is None else dataclasses.replace(server, prompt=prompt)
     results: dict[str, Any] = {

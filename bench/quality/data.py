@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import wave
 from pathlib import Path
 
-import numpy as np
-
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
+from balto.counter.audio.wav import FORMAT_PCM, decode_wav
 from balto.counter.detect.loader import default_rules
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,9 +79,15 @@ def real_recordings(directory: Path = REAL_DIR) -> list[Recording]:
 
 
 def read_wav(path: Path) -> Audio:
-    """A 16 kHz mono 16-bit WAV (the shared set's format) as float32."""
-    with wave.open(str(path)) as wav:
-        if (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) != (SAMPLE_RATE_HZ, 1, 2):
-            raise DataError(f"{path}: esperado WAV 16 kHz mono 16 bits")
-        frames = wav.readframes(wav.getnframes())
-    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+    """A 16 kHz mono 16-bit WAV (the shared set's format) as float32, read by the server's
+    own WAV reader."""
+    wav = decode_wav(path.read_bytes())
+    fmt = wav.format
+    if (fmt.sample_rate_hz, fmt.channels, fmt.encoding, fmt.bits) != (
+        SAMPLE_RATE_HZ,
+        1,
+        FORMAT_PCM,
+        16,
+    ):
+        raise DataError(f"{path}: esperado WAV 16 kHz mono 16 bits")
+    return wav.samples

@@ -9,7 +9,6 @@ say whether any audio or decode was dropped (a run that dropped speech measured 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -46,7 +45,7 @@ class NeutralCounter(RealtimeCounter):
     async def run(self, url: str) -> None:
         try:
             async with connect(url, self.api_key) as ws, trio.open_nursery() as nursery:
-                nursery.start_soon(self._receive, ws)
+                nursery.start_soon(self.receive_until_closed, ws)
                 start = trio.current_time() + FRAME_S * (self.index % 10) / 10
                 for k, frame in enumerate(pcm_frames(self.pcm)):
                     await self.send_frame(ws, frame, start + (k + 1) * FRAME_S)
@@ -54,10 +53,6 @@ class NeutralCounter(RealtimeCounter):
                 nursery.cancel_scope.cancel()
         except* (ConnectionClosed, HandshakeError, OSError, trio.TooSlowError) as group:
             self.errors.extend(f"counter {self.index}: {exc!r}" for exc in group.exceptions)
-
-    async def _receive(self, ws: WebSocketConnection) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await self.receive(ws)
 
 
 def deal(recordings: Sequence[Recording], counters: int) -> list[bytes]:

@@ -10,7 +10,6 @@ gets a feedback, as a real counter's clerk would give.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable
 from functools import partial
@@ -84,7 +83,7 @@ class Counter(RealtimeCounter):
                 connected()
                 await go.wait()
                 async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._receive, ws)
+                    nursery.start_soon(self.receive_until_closed, ws)
                     limit_s = timing.talk_s + timing.drain_s + self.loop.duration_s + 60
                     with trio.fail_after(limit_s):
                         await self._stream(ws, timing)
@@ -123,10 +122,6 @@ class Counter(RealtimeCounter):
                 stop_at = now + timing.drain_s
             if stop_at is not None and now >= stop_at:
                 return
-
-    async def _receive(self, ws: WebSocketConnection) -> None:
-        with contextlib.suppress(ConnectionClosed):  # the stream notices it too
-            await self.receive(ws)
 
     async def on_recommendation(
         self, ws: WebSocketConnection, message: dict[str, Any], now: float
