@@ -98,7 +98,11 @@ class RuleSet:
         return json.dumps(self.to_data(), ensure_ascii=False, indent=2) + "\n"
 
     def vocabulary_prompt(self, max_chars: int = 200) -> str:
-        """Key terms for the recogniser's initial prompt, at most ``max_chars`` long.
+        """Key terms for a recogniser's initial prompt, at most ``max_chars`` long.
+
+        The server no longer prompts whisper (``pipeline.decode_options``: measured, the prompt
+        leaks its words into transcripts); this stays for ``bench.quality --com-prompt`` and
+        ``bench.asr``, which measure that policy against the current one.
 
         Takes the first trigger of every rule, then the second, and so on (so put the
         canonical term first), skipping negated phrases and repeats, while it fits:
