@@ -64,7 +64,7 @@ async def test_acknowledged_rows_survive_kill_9(tmp_path):
     setup = Database(db_file)
     codigo = setup.create_cliente(
         parse_cliente({"email": "rede@x.com.br", "razao_social": "R", "telefone": "11999998888"})
-    )
+    ).codigo
     api_key = setup.create_balcao(parse_balcao({"nome_balcao": "L", "user_codigo": codigo}))
     balcao = setup.authenticate(api_key)
     pending = [

@@ -85,8 +85,13 @@ class BaltoApp:
             self._take([(self.cliente_registrations, network_of(request.client))])
         new = parse_cliente(request.json_object())
         store = self.services.store
-        codigo = await store.run(store.database.create_cliente, new)
-        return json_response(201, {"codigo": codigo})
+        keys = await store.run(store.database.create_cliente, new)
+        # chave_admin is shown this once (only its hash is stored): no cache may keep it.
+        return json_response(
+            201,
+            {"codigo": keys.codigo, "chave_admin": keys.chave_admin},
+            headers=(("Cache-Control", "no-store"),),
+        )
 
     async def cadastro_balcao(self, request: Request) -> Response:
         """The 6-digit codigo is guessable: every attempt takes a token, before anything is

@@ -18,7 +18,7 @@ def db(tmp_path):
 def cliente(db, email="a@b.com"):
     return db.create_cliente(
         parse_cliente({"email": email, "razao_social": "X", "telefone": "11999998888"})
-    )
+    ).codigo
 
 
 def test_file_created_in_wal_mode_with_schema(db, tmp_path):
@@ -31,7 +31,7 @@ def test_file_created_in_wal_mode_with_schema(db, tmp_path):
 def test_reopen_does_not_migrate_twice(tmp_path):
     Database(tmp_path / "r.db").close()
     again = Database(tmp_path / "r.db")
-    assert again.schema_version == 1
+    assert again.schema_version == 2
     again.close()
 
 

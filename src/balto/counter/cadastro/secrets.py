@@ -1,4 +1,5 @@
-"""Codes and API keys: generated with ``secrets``; keys are stored only as a SHA-256 hash."""
+"""Codes, API keys and management keys: generated with ``secrets``; keys are stored only as a
+SHA-256 hash and compared in constant time."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ def new_api_key() -> str:
 def hash_api_key(api_key: str) -> str:
     # The keys carry 122 random bits, so a fast hash cannot be brute-forced; salting adds nothing.
     return hashlib.sha256(api_key.strip().lower().encode("utf-8")).hexdigest()
+
+
+def new_chave_admin() -> str:
+    """A chain's management key: 256 random bits, URL-safe base64 (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_chave_admin(chave: str) -> str:
+    # 256 random bits: a fast unsalted hash is as safe as a slow one here (nothing to guess).
+    return hashlib.sha256(chave.encode("utf-8")).hexdigest()
 
 
 def same_secret(a: str, b: str) -> bool:

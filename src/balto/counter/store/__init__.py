@@ -1,7 +1,14 @@
 """Storage: one SQLite file through sqlite-utils (``database``), written from one place
 (``store``)."""
 
-from balto.counter.store.database import Balcao, Database
+from balto.counter.store.database import (
+    Balcao,
+    Cliente,
+    CounterRecord,
+    Database,
+    NewClienteKeys,
+    ReportRow,
+)
 from balto.counter.store.store import Store
 
-__all__ = ["Balcao", "Database", "Store"]
+__all__ = ["Balcao", "Cliente", "CounterRecord", "Database", "NewClienteKeys", "ReportRow", "Store"]

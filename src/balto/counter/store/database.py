@@ -16,7 +16,14 @@ from pathlib import Path
 import sqlite_utils
 
 from balto.core.errors import BadRequest, Conflict, StorageError
-from balto.counter.cadastro.secrets import hash_api_key, new_api_key, new_codigo, same_secret
+from balto.counter.cadastro.secrets import (
+    hash_api_key,
+    hash_chave_admin,
+    new_api_key,
+    new_chave_admin,
+    new_codigo,
+    same_secret,
+)
 from balto.counter.cadastro.validate import INVALID_CODE, NewBalcao, NewCliente
 from balto.counter.store.schema import migrate
 from balto.counter.store.tx import transaction
@@ -35,6 +42,39 @@ class Balcao:
     codigo: str
     idioma: str
     regras: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewClienteKeys:
+    """What a registration shows once: the enrolment code and the management key."""
+
+    codigo: str
+    chave_admin: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cliente:
+    """A chain, as the management API knows it once its key is checked."""
+
+    id: int
+    codigo: str
+    razao_social: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CounterRecord:
+    """A counter as its chain's managers see it (timestamps: UTC ISO 8601, or None)."""
+
+    id: int
+    nome_balcao: str
+    criado_em: str
+    visto_em: str | None
+    revogado_em: str | None
+
+
+#: One interaction for the reports: (balcao_id, nome_balcao, regra, produto, criado_em,
+#: resultado); ``resultado`` is None while the counter has not answered.
+ReportRow = tuple[int, str, str, str | None, str, str | None]
 
 
 def _now() -> str:
@@ -65,14 +105,20 @@ class Database:
 
     # -- registration -------------------------------------------------------------------
 
-    def create_cliente(self, new: NewCliente) -> str:
+    def create_cliente(self, new: NewCliente) -> NewClienteKeys:
+        chave_admin = new_chave_admin()
         for _ in range(20):
             codigo = new_codigo()
-            row = dict(dataclasses.asdict(new), codigo=codigo, criado_em=_now())
+            row = dict(
+                dataclasses.asdict(new),
+                codigo=codigo,
+                chave_admin_hash=hash_chave_admin(chave_admin),
+                criado_em=_now(),
+            )
             try:
                 with transaction(self.db.conn):
                     self.db.table("clientes").insert(row)
-                return codigo
+                return NewClienteKeys(codigo=codigo, chave_admin=chave_admin)
             except sqlite3.IntegrityError as exc:
                 if "email" in str(exc):
                     raise Conflict(DUPLICATE) from exc
@@ -105,7 +151,8 @@ class Database:
         try:
             row = self.db.execute(
                 "SELECT b.id, b.nome_balcao, b.api_key_hash, c.id, c.codigo, c.idioma, c.regras"
-                " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id WHERE b.api_key_hash = ?",
+                " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id"
+                " WHERE b.api_key_hash = ? AND b.revogado_em IS NULL",
                 [digest],
             ).fetchone()
         except sqlite3.Error as exc:
@@ -189,3 +236,72 @@ class Database:
     def interacao(self, interacao_id: str) -> dict[str, object] | None:
         rows = list(self.db.table("interacoes").rows_where("id = ?", [interacao_id], limit=1))
         return rows[0] if rows else None
+
+    # -- management (a chain's own data only) -------------------------------------------
+
+    def cliente_for_chave_admin(self, chave_admin: str) -> Cliente | None:
+        """The chain whose management key this is, or None."""
+        digest = hash_chave_admin(chave_admin)
+        try:
+            row = self.db.execute(
+                "SELECT id, codigo, razao_social, chave_admin_hash FROM clientes"
+                " WHERE chave_admin_hash = ?",
+                [digest],
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao consultar a chave de administração: {exc}") from exc
+        if row is None or not same_secret(row[3], digest):
+            return None
+        return Cliente(id=row[0], codigo=row[1], razao_social=row[2])
+
+    def balcoes_of(self, cliente_id: int) -> list[CounterRecord]:
+        try:
+            rows = self.db.execute(
+                "SELECT id, nome_balcao, criado_em, visto_em, revogado_em FROM balcoes"
+                " WHERE cliente_id = ? ORDER BY id",
+                [cliente_id],
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao consultar os balcões: {exc}") from exc
+        return [CounterRecord(*row) for row in rows]
+
+    def revoke_balcao(self, cliente_id: int, balcao_id: int) -> CounterRecord | None:
+        """Revoke the counter's api_key (idempotent: the first revocation's time stays).
+        None when the chain has no such counter, whether or not another chain has."""
+        try:
+            with transaction(self.db.conn):
+                self.db.execute(
+                    "UPDATE balcoes SET revogado_em = ?"
+                    " WHERE id = ? AND cliente_id = ? AND revogado_em IS NULL",
+                    [_now(), balcao_id, cliente_id],
+                )
+                row = self.db.execute(
+                    "SELECT id, nome_balcao, criado_em, visto_em, revogado_em FROM balcoes"
+                    " WHERE id = ? AND cliente_id = ?",
+                    [balcao_id, cliente_id],
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao revogar o balcão: {exc}") from exc
+        return None if row is None else CounterRecord(*row)
+
+    def touch_balcao(self, balcao_id: int) -> None:
+        """Record that the counter was seen now (a successful auth, the end of a session)."""
+        try:
+            with transaction(self.db.conn):
+                self.db.execute("UPDATE balcoes SET visto_em = ? WHERE id = ?", [_now(), balcao_id])
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao registrar o balcão como visto: {exc}") from exc
+
+    def report_rows(self, cliente_id: int, start_utc: str, end_utc: str) -> list[ReportRow]:
+        """The chain's interactions created in [start_utc, end_utc) (ISO 8601 UTC strings,
+        compared as text: every stored time has the same shape)."""
+        try:
+            rows = self.db.execute(
+                "SELECT b.id, b.nome_balcao, i.regra, i.produto, i.criado_em, i.resultado"
+                " FROM balcoes b JOIN interacoes i ON i.balcao_id = b.id"
+                " WHERE b.cliente_id = ? AND i.criado_em >= ? AND i.criado_em < ?",
+                [cliente_id, start_utc, end_utc],
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao consultar as interações: {exc}") from exc
+        return [tuple(row) for row in rows]

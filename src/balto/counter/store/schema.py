@@ -55,7 +55,16 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.table("interacoes").create_index(["balcao_id", "criado_em"])
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
+def _v2(db: sqlite_utils.Database) -> None:
+    """The management API: a chain's key (hash only; NULL for chains registered before it),
+    when a counter was last seen and when its api_key was revoked (NULL: never)."""
+    db.table("clientes").add_column("chave_admin_hash", str)
+    db.table("clientes").create_index(["chave_admin_hash"], unique=True)
+    db.table("balcoes").add_column("visto_em", str)
+    db.table("balcoes").add_column("revogado_em", str)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
 
 
 def migrate(db: sqlite_utils.Database) -> int:

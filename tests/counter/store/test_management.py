@@ -1,0 +1,118 @@
+"""The management queries: the chain's key, its counters, revocation, last seen, report rows;
+and the migration of a database made before them."""
+
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+from balto.counter.cadastro.secrets import hash_chave_admin
+from balto.counter.cadastro.validate import parse_balcao, parse_cliente
+from balto.counter.store import Database
+from balto.counter.store.schema import _v1
+from balto.counter.store.tx import transaction
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(tmp_path / "registro.db")
+    yield database
+    database.close()
+
+
+def chain(db, email="a@b.com"):
+    return db.create_cliente(
+        parse_cliente({"email": email, "razao_social": "Rede", "telefone": "11999998888"})
+    )
+
+
+def counter(db, codigo, nome="Loja 1"):
+    key = db.create_balcao(parse_balcao({"nome_balcao": nome, "user_codigo": codigo}))
+    return key, db.authenticate(key)
+
+
+def test_chave_admin_is_strong_shown_once_and_stored_hashed(db):
+    keys = chain(db)
+    assert len(keys.chave_admin) == 43  # 256 bits, URL-safe base64
+    stored = db.db.execute("SELECT chave_admin_hash FROM clientes").fetchone()[0]
+    assert keys.chave_admin not in stored and stored == hash_chave_admin(keys.chave_admin)
+    found = db.cliente_for_chave_admin(keys.chave_admin)
+    assert found is not None and found.codigo == keys.codigo and found.razao_social == "Rede"
+    forged = ("A" if keys.chave_admin[0] != "A" else "B") + keys.chave_admin[1:]
+    assert db.cliente_for_chave_admin(forged) is None
+    assert chain(db, "c@d.com").chave_admin != keys.chave_admin
+
+
+def test_revocation_is_scoped_to_the_chain_and_idempotent(db):
+    mine, other = chain(db), chain(db, "c@d.com")
+    key, balcao = counter(db, mine.codigo)
+    me = db.cliente_for_chave_admin(mine.chave_admin)
+    them = db.cliente_for_chave_admin(other.chave_admin)
+    assert db.revoke_balcao(them.id, balcao.id) is None  # not theirs: as if it did not exist
+    assert db.authenticate(key) is not None
+    assert db.revoke_balcao(me.id, 999) is None
+    first = db.revoke_balcao(me.id, balcao.id)
+    assert first is not None and first.revogado_em and first.nome_balcao == "Loja 1"
+    assert db.authenticate(key) is None
+    again = db.revoke_balcao(me.id, balcao.id)
+    assert again is not None and again.revogado_em == first.revogado_em
+    assert [b.id for b in db.balcoes_of(me.id)] == [balcao.id]  # kept, with its history
+    assert db.balcoes_of(them.id) == []
+
+
+def test_touch_records_last_seen(db):
+    keys = chain(db)
+    _, balcao = counter(db, keys.codigo)
+    me = db.cliente_for_chave_admin(keys.chave_admin)
+    assert db.balcoes_of(me.id)[0].visto_em is None
+    db.touch_balcao(balcao.id)
+    seen = db.balcoes_of(me.id)[0].visto_em
+    assert seen and seen >= db.balcoes_of(me.id)[0].criado_em
+
+
+def test_report_rows_are_the_chains_within_the_interval(db):
+    mine, other = chain(db), chain(db, "c@d.com")
+    _, a = counter(db, mine.codigo, "A")
+    _, b = counter(db, other.codigo, "B")
+    kept = db.create_interacao(
+        a.id, regra="r", categoria="c", mensagem="m", produto="P", gatilho="g"
+    )
+    db.create_interacao(b.id, regra="r", categoria="c", mensagem="m", produto="P", gatilho="g")
+    db.record_feedback(a.id, kept, "venda_realizada")
+    me = db.cliente_for_chave_admin(mine.chave_admin)
+    rows = db.report_rows(me.id, "2000-01-01T00:00:00.000+00:00", "2100-01-01T00:00:00.000+00:00")
+    assert len(rows) == 1
+    balcao_id, nome, regra, produto, criado_em, resultado = rows[0]
+    assert (balcao_id, nome, regra, produto, resultado) == (a.id, "A", "r", "P", "venda_realizada")
+    assert db.report_rows(me.id, criado_em, criado_em) == []  # [start, end): empty
+    assert len(db.report_rows(me.id, criado_em, "2100-01-01T00:00:00.000+00:00")) == 1
+
+
+def test_a_database_from_before_the_management_api_is_migrated(tmp_path):
+    path = tmp_path / "antigo.db"
+    old = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    with transaction(old.conn):
+        _v1(old)
+        old.execute("PRAGMA user_version = 1")
+        for codigo, email in [("123456", "velho@x.com"), ("654321", "outro@x.com")]:
+            old.table("clientes").insert(
+                {
+                    "codigo": codigo,
+                    "email": email,
+                    "razao_social": "Velha",
+                    "telefone": "11999998888",
+                    "criado_em": "2024-01-01T00:00:00.000+00:00",
+                }
+            )
+    old.conn.close()
+    db = Database(path)
+    try:
+        assert db.schema_version == 2
+        rows = db.db.execute("SELECT chave_admin_hash FROM clientes").fetchall()
+        assert rows == [(None,), (None,)]  # old chains: no key until one is issued
+        key, balcao = counter(db, "123456")
+        assert balcao is not None and db.balcoes_of(balcao.cliente_id)[0].revogado_em is None
+        new = chain(db, "novo@x.com")
+        assert db.cliente_for_chave_admin(new.chave_admin) is not None
+    finally:
+        db.close()
