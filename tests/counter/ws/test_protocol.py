@@ -135,3 +135,14 @@ def test_feedback_parsed():
         json.dumps({"comando": "feedback", "id_interacao": " abc ", "resultado": "venda_perdida"})
     )
     assert action == p.Feedback("abc", "venda_perdida")
+
+
+def test_revocation_closes_an_active_session_1008_once():
+    proto = authed()
+    close = proto.revoked()
+    assert close.cause is e.CloseReason.REVOKED and close.code == 1008
+    assert close.reason == "api_key revogada" and proto.phase is p.Phase.CLOSED
+    with pytest.raises(p.LocalProtocolError):
+        proto.revoked()  # the shell checks the phase first; a second close is its bug
+    with pytest.raises(p.LocalProtocolError):
+        p.CounterProtocol().revoked()  # no session to revoke before auth

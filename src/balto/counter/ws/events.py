@@ -50,6 +50,7 @@ class CloseReason(enum.Enum):
     AUTH_TIMEOUT = (POLICY_VIOLATION, "Tempo esgotado aguardando autenticação")
     STORAGE_UNAVAILABLE = (TRY_AGAIN_LATER, "Banco de dados indisponível")
     BAD_AUDIO = (POLICY_VIOLATION, "Áudio inválido")
+    REVOKED = (POLICY_VIOLATION, "api_key revogada")
     GOING_AWAY = (GOING_AWAY, "Servidor encerrando")
 
     def __init__(self, code: int, text: str) -> None:

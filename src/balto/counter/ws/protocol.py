@@ -65,6 +65,7 @@ class Trigger(enum.Enum):
     AUDIO = "audio"  # a binary message of the active session
     PEER_VIOLATION = "peer_violation"  # the peer broke the protocol: we close
     SHUTDOWN = "shutdown"  # going_away()
+    REVOKED = "revoked"  # revoked(): the chain revoked this counter's api_key
 
 
 TRANSITIONS: Final[Mapping[tuple[Phase, Trigger], Phase]] = {
@@ -79,6 +80,7 @@ TRANSITIONS: Final[Mapping[tuple[Phase, Trigger], Phase]] = {
     (Phase.ACTIVE, Trigger.AUDIO): Phase.ACTIVE,
     (Phase.ACTIVE, Trigger.PEER_VIOLATION): Phase.CLOSED,  # PCM the decoder refuses
     (Phase.ACTIVE, Trigger.SHUTDOWN): Phase.CLOSED,
+    (Phase.ACTIVE, Trigger.REVOKED): Phase.CLOSED,
 }
 
 
@@ -167,6 +169,9 @@ class CounterProtocol:
 
     def going_away(self) -> Close:
         return self._close(Trigger.SHUTDOWN, CloseReason.GOING_AWAY)
+
+    def revoked(self) -> Close:
+        return self._close(Trigger.REVOKED, CloseReason.REVOKED)
 
     # -- internals ------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from balto.counter.store import Balcao, Store
 from balto.counter.ws import protocol
 from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Recommendation, encode
 from balto.counter.ws.intake import AudioIntake
+from balto.counter.ws.live import LiveSessions
 from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.scheduler import Decode
 
@@ -46,6 +47,7 @@ class CounterServices:
     metrics: CounterMetrics
     lifecycle: Lifecycle
     rules: RulesCache
+    live: LiveSessions = dataclasses.field(default_factory=LiveSessions)
 
 
 async def counter_session(request: WebSocketUpgrade, services: CounterServices) -> None:
@@ -66,10 +68,25 @@ async def _run(ws: WebSocket, services: CounterServices) -> None:
     if balcao is None:
         return
     services.metrics.sessions.inc()
+    revoked = trio.Event()
+    services.live.add(balcao.id, revoked)
     try:
-        await CounterSession(ws, proto, balcao, services).run()
+        await _touch(services, balcao)
+        await CounterSession(ws, proto, balcao, services, revoked).run()
     finally:
+        services.live.discard(balcao.id, revoked)
         services.metrics.sessions.dec()
+        with trio.CancelScope(shield=True):
+            await _touch(services, balcao)
+
+
+async def _touch(services: CounterServices, balcao: Balcao) -> None:
+    """Record "last seen" (at auth and when the session ends); a failure costs only that."""
+    try:
+        await services.store.run(services.store.database.touch_balcao, balcao.id)
+    except StorageError as exc:
+        log.error("balcao %s: last seen not recorded: %s", balcao.id, exc.message)
+        services.metrics.storage_failures.inc()
 
 
 async def _authenticate(
@@ -123,8 +140,10 @@ class CounterSession:
         proto: protocol.CounterProtocol,
         balcao: Balcao,
         services: CounterServices,
+        revoked: trio.Event,
     ) -> None:
         self.ws = ws
+        self.revoked = revoked
         self.proto = proto
         self.balcao = balcao
         self.services = services
@@ -146,6 +165,7 @@ class CounterSession:
             nursery.start_soon(self._send, nursery.cancel_scope)
             nursery.start_soon(self._keepalive, nursery.cancel_scope)
             nursery.start_soon(self._close_on_shutdown)
+            nursery.start_soon(self._close_on_revoke)
 
     async def _receive(self, session_scope: trio.CancelScope) -> None:
         metrics = self.services.metrics
@@ -278,7 +298,17 @@ class CounterSession:
         await self.services.lifecycle.stopping.wait()
         if self.proto.phase is protocol.Phase.CLOSED:
             return  # the receiver is closing the socket already
-        close = self.proto.going_away()
+        await self._close_shielded(self.proto.going_away())
+
+    async def _close_on_revoke(self) -> None:
+        """The chain revoked this counter's api_key: close at once with 1008."""
+        await self.revoked.wait()
+        if self.proto.phase is protocol.Phase.CLOSED:
+            return  # closing already (shutdown, a protocol violation)
+        log.info("balcao %s revoked: session closed", self.balcao.id)
+        await self._close_shielded(self.proto.revoked())
+
+    async def _close_shielded(self, close: protocol.Close) -> None:
         # Shielded: the receiver sees the close at once and cancels the session, which must not
         # cut our closing handshake short (the peer would see 1006 instead of 1001).
         with trio.CancelScope(shield=True), trio.move_on_after(2):
