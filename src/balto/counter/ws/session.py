@@ -67,17 +67,25 @@ async def _run(ws: WebSocket, services: CounterServices) -> None:
     balcao = await _authenticate(ws, proto, services)
     if balcao is None:
         return
-    services.metrics.sessions.inc()
+    # Registered before auth_ok: whoever reads auth_ok finds the counter online, and a
+    # revocation from now on reaches this socket (one just before it: see ws.live).
     revoked = trio.Event()
     services.live.add(balcao.id, revoked)
     try:
+        if revoked.is_set():  # revoked between the key's lookup and now: its auth fails
+            await _refuse(ws, proto.auth_failed(), services)
+            return
         await _touch(services, balcao)
-        await CounterSession(ws, proto, balcao, services, revoked).run()
+        await ws.send_message(encode(proto.authenticated(balcao.nome_balcao)))
+        services.metrics.sessions.inc()
+        try:
+            await CounterSession(ws, proto, balcao, services, revoked).run()
+        finally:
+            services.metrics.sessions.dec()
+            with trio.CancelScope(shield=True):
+                await _touch(services, balcao)
     finally:
         services.live.discard(balcao.id, revoked)
-        services.metrics.sessions.dec()
-        with trio.CancelScope(shield=True):
-            await _touch(services, balcao)
 
 
 async def _touch(services: CounterServices, balcao: Balcao) -> None:
@@ -94,6 +102,8 @@ async def _authenticate(
     proto: protocol.CounterProtocol,
     services: CounterServices,
 ) -> Balcao | None:
+    """The counter whose key the first message carries (nothing sent yet), or None once the
+    socket is closed with the reason."""
     # Waiting for auth is idle time: it ends at the deadline or at once when the server stops.
     with services.lifecycle.idle(services.config.auth_timeout_s) as waiting:
         message = await ws.get_message()
@@ -120,13 +130,16 @@ async def _authenticate(
             await _close(ws, proto.auth_unavailable())
             return None
         if balcao is not None:
-            await ws.send_message(encode(proto.authenticated(balcao.nome_balcao)))
-            return balcao
+            return balcao  # the caller answers auth_ok
         action = proto.auth_failed()
     assert isinstance(action, protocol.Close)
-    services.metrics.auth_failures.labels(action.cause.label).inc()
-    await _close(ws, action)
+    await _refuse(ws, action, services)
     return None
+
+
+async def _refuse(ws: WebSocket, close: protocol.Close, services: CounterServices) -> None:
+    services.metrics.auth_failures.labels(close.cause.label).inc()
+    await _close(ws, close)
 
 
 async def _close(ws: WebSocket, close: protocol.Close) -> None:
