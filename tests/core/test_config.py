@@ -29,6 +29,8 @@ def test_fields_are_parsed_from_their_type_hints() -> None:
     assert config.asr_beam_size == 5 and CounterConfig.from_env({}).asr_beam_size == 1
     assert config.db_file == Path("~/x.db").expanduser()
     assert config.model_path == Path("/m/ggml.bin") and config.admin_token == "t"
+    assert CounterConfig.from_env({}).report_timezone == "America/Sao_Paulo"
+    assert CounterConfig.from_env({"REPORT_TIMEZONE": "UTC"}).report_timezone == "UTC"
 
 
 @pytest.mark.parametrize(
@@ -39,6 +41,9 @@ def test_fields_are_parsed_from_their_type_hints() -> None:
         ("PORT", "70000"),
         ("ASR_WORKERS", "0"),
         ("ASR_BEAM_SIZE", "0"),
+        ("REPORT_TIMEZONE", "Marte/Base_Alfa"),
+        ("REPORT_TIMEZONE", "America"),
+        ("REPORT_TIMEZONE", "../../etc/passwd"),
     ],
 )
 def test_bad_values_are_one_clear_error(name: str, value: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from balto.core.config import (
     ConfigError,
@@ -44,6 +45,9 @@ class CounterConfig:
     codigo_failure_global_refill_s: float = 10.0  # spread over many addresses hits this wall
     cadastro_cliente_burst: int = 10  # POST /cadastro/cliente per client network (open mode)...
     cadastro_cliente_refill_s: float = 60.0  # ...then one more per this many seconds
+
+    # Management API
+    report_timezone: str = "America/Sao_Paulo"  # the reports' days and hours are local ones
 
     # Counter WebSocket
     auth_timeout_s: float = 10.0
@@ -117,5 +121,12 @@ class CounterConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} deve ser positivo")
+        try:
+            ZoneInfo(self.report_timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise ConfigError(
+                f"REPORT_TIMEZONE deve ser um fuso horário IANA (ex.: America/Sao_Paulo), "
+                f"não {self.report_timezone!r}"
+            ) from exc
         if self.model_size not in ("base", "small"):
             raise ConfigError(f"BALTO_MODEL_SIZE deve ser base ou small, não {self.model_size!r}")
