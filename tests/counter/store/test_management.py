@@ -110,7 +110,7 @@ def test_a_database_from_before_the_management_api_is_migrated(tmp_path):
         assert db.schema_version == 2
         rows = db.db.execute("SELECT chave_admin_hash FROM clientes").fetchall()
         assert rows == [(None,), (None,)]  # old chains: no key until one is issued
-        key, balcao = counter(db, "123456")
+        _, balcao = counter(db, "123456")
         assert balcao is not None and db.balcoes_of(balcao.cliente_id)[0].revogado_em is None
         new = chain(db, "novo@x.com")
         assert db.cliente_for_chave_admin(new.chave_admin) is not None
