@@ -17,7 +17,7 @@ from balto.counter.pipeline import decode_options
 from bench.quality import labelled, real, stream
 from bench.quality.data import PARTS as PARTES
 from bench.quality.data import REPO, labelled_items, real_recordings
-from bench.quality.pipeline import hearing
+from bench.quality.pipeline import hearing, reading
 from bench.quality.report import markdown
 from bench.server.process import ServerSettings
 from bench.server.settings import default_model
@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             results["oportunidades"] = labelled.measure_opportunities(
                 hear, items, conditions=conditions, progress=progress
             )
+            results["leitura"] = labelled.measure_reading(reading(config, rules), items)
     if "fluxo" in parts:
         recordings = real_recordings()
         if args.rapido:

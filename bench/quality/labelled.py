@@ -9,7 +9,11 @@ condition, and run through the pipeline under test. Scored per part (``ajuste`` 
   fired;
 * per rule: true positives, misses, false positives (a rule fired that the item does not
   carry), recall and precision;
-* false alarms: neutral items (and neutral dialogues) on which anything fired.
+* false alarms: neutral items (and neutral dialogues) on which anything fired;
+* what Whisper heard: the word error rate of the transcripts against the item's text, per part
+  and per customer voice (numbers Whisper writes as digits count as errors);
+* the detector alone, on the item's own text (:func:`measure_reading`): what recall and
+  precision would be with perfect hearing. The gap between the two is the hearing's.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from balto.counter.audio.types import Audio
+from bench.asr.wer import word_errors
 from bench.quality.data import PARTS, Item
 from bench.room import counter_scene
 from bench.speech import synthesize, voices
@@ -36,6 +41,7 @@ class Heard:
 
 
 Hear = Callable[[Audio], Heard]
+Read = Callable[[str], frozenset[str]]  # the rules that fire on a text, as a counter's would
 
 
 def customer_voice(index: int) -> str:
@@ -62,9 +68,15 @@ class Score:
     hits: Counter[str] = dataclasses.field(default_factory=Counter)
     misses: Counter[str] = dataclasses.field(default_factory=Counter)
     false: Counter[str] = dataclasses.field(default_factory=Counter)
+    word_errors: int = 0
+    words: int = 0
 
-    def add(self, item: Item, fired: frozenset[str]) -> None:
+    def add(self, item: Item, fired: frozenset[str], heard: str | None = None) -> None:
         self.items += 1
+        if heard is not None:
+            errors, words = word_errors(" ".join(item.turns), heard)
+            self.word_errors += errors
+            self.words += words
         if item.regras:
             self.complaints += 1
             self.complaints_found += item.regras <= fired
@@ -86,6 +98,7 @@ class Score:
             "recall_regras": _ratio(hits, hits + misses),
             "neutras": self.neutrals,
             "neutras_com_alarme": self.neutral_alarms,
+            "wer": _ratio(self.word_errors, self.words),
             "por_regra": {
                 rule: {
                     "acertos": self.hits[rule],
@@ -97,6 +110,14 @@ class Score:
                 for rule in rules
             },
         }
+
+
+def measure_reading(read: Read, items: Sequence[Item]) -> dict[str, Any]:
+    """The detector on each item's own text (its turns joined): hearing taken as perfect."""
+    scores = {part: Score() for part in PARTS}
+    for item in items:
+        scores[item.parte].add(item, read(" ".join(item.turns)))
+    return {part: score.summary() for part, score in scores.items()}
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -116,11 +137,15 @@ def measure_opportunities(
     for name, snr_db in conditions.items():
         scores = {part: Score() for part in PARTS}
         by_voice: dict[str, Counter[str]] = {}
+        wer_by_voice: dict[str, Score] = {}
         errors: list[dict[str, Any]] = []
         for index, (item, turns) in enumerate(zip(items, spoken, strict=True)):
             scene = counter_scene(turns, snr_db=snr_db, seed=index)
             heard = hear(scene.audio)
-            scores[item.parte].add(item, heard.regras)
+            scores[item.parte].add(item, heard.regras, heard.texto)
+            wer_by_voice.setdefault(customer_voice(index), Score()).add(
+                item, heard.regras, heard.texto
+            )
             if item.regras:
                 tally = by_voice.setdefault(customer_voice(index), Counter())
                 tally["queixas"] += 1
@@ -138,6 +163,9 @@ def measure_opportunities(
         results[name] = {part: score.summary() for part, score in scores.items()}
         results[name]["por_voz"] = {
             voice: _ratio(t["encontradas"], t["queixas"]) for voice, t in by_voice.items()
+        }
+        results[name]["wer_por_voz"] = {
+            voice: score.summary()["wer"] for voice, score in wer_by_voice.items()
         }
         results[name]["erros"] = errors
         line = ", ".join(

@@ -13,7 +13,7 @@ from balto.counter.config import CounterConfig
 from balto.counter.detect.rules import RuleSet
 from balto.counter.offline import transcribe_audio
 from balto.counter.pipeline import counter_pipeline
-from bench.quality.labelled import Hear, Heard
+from bench.quality.labelled import Hear, Heard, Read
 
 
 def hearing(
@@ -33,3 +33,13 @@ def hearing(
         )
 
     return hear
+
+
+def reading(config: CounterConfig, rules: RuleSet) -> Read:
+    """The rules a fresh counter's detector fires on a text (no cooldown across items)."""
+
+    def read(text: str) -> frozenset[str]:
+        detector = counter_pipeline(config, rules, config.language).detector
+        return frozenset(o.rule_id for o in detector.detect(text, 0.0))
+
+    return read

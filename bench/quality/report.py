@@ -57,9 +57,30 @@ def markdown(results: dict[str, Any]) -> str:
                         pct(s["recall_frases"]),
                         pct(s["precisao"]),
                         f"{s['neutras_com_alarme']}/{s['neutras']}",
+                        pct(s.get("wer")),
                     ]
                 )
-        header = ["condição", "parte", "recall (frases)", "precisão", "neutras com alarme"]
+        if reading := results.get("leitura"):
+            for part in PARTS:
+                s = reading[part]
+                rows.append(
+                    [
+                        "*texto exato*",
+                        part,
+                        pct(s["recall_frases"]),
+                        pct(s["precisao"]),
+                        f"{s['neutras_com_alarme']}/{s['neutras']}",
+                        "0.0%",
+                    ]
+                )
+        header = [
+            "condição",
+            "parte",
+            "recall (frases)",
+            "precisão",
+            "neutras com alarme",
+            "WER do ouvido",
+        ]
         out += [*_table(header, rows), ""]
         target = ops.get("10 dB")
         if target:
@@ -82,6 +103,10 @@ def markdown(results: dict[str, Any]) -> str:
                     f"Recall das queixas por voz do cliente (as duas partes, 10 dB): {cells}.",
                     "",
                 ]
+            wer_voices = target.get("wer_por_voz", {})
+            if wer_voices:
+                cells = ", ".join(f"`{v}` {pct(r, 0)}" for v, r in wer_voices.items())
+                out += [f"WER do ouvido por voz do cliente (10 dB): {cells}.", ""]
     if stream := results.get("fluxo"):
         out += [
             f"**Falsas recomendações na fala real neutra**, transmitida em tempo real por "

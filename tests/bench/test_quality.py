@@ -59,6 +59,29 @@ def test_score_counts_hits_misses_and_false_alarms() -> None:
     }
 
 
+def test_score_counts_what_was_heard_word_by_word() -> None:
+    item = Item("q", "ajuste", "queixa", frozenset({"tosse"}), ("tô com tosse", "seca"))
+    score = labelled.Score()
+    score.add(item, frozenset({"tosse"}), "tô com tosse")  # one word of four missing
+    score.add(item, frozenset(), "to com torce seca")  # one of four wrong
+    s = score.summary()
+    assert s["wer"] == pytest.approx(2 / 8)
+    assert s["recall_frases"] == 0.5
+    assert labelled.Score().summary()["wer"] is None
+
+
+def test_reading_scores_the_detector_on_the_items_own_text() -> None:
+    items = [
+        Item("q", "ajuste", "queixa", frozenset({"tosse"}), ("tô com tosse",)),
+        Item("n", "ajuste", "neutra", frozenset(), ("vocês aceitam pix?",)),
+    ]
+    fired = {"tô com tosse": frozenset({"tosse"}), "vocês aceitam pix?": frozenset({"febre"})}
+    result = labelled.measure_reading(fired.__getitem__, items)
+    assert result["ajuste"]["recall_frases"] == 1.0
+    assert result["ajuste"]["neutras_com_alarme"] == 1
+    assert result["ajuste"]["wer"] is None  # nothing was heard
+
+
 def test_tally_weighs_every_word_equally() -> None:
     tally = real.Tally()
     tally.add(1, 10, 2.0, 0.2, 0.4)
@@ -72,7 +95,7 @@ def test_tally_weighs_every_word_equally() -> None:
 def test_small_real_run_through_the_report(transcriber) -> None:
     if not REAL_DIR.is_dir():
         pytest.skip("../shared/speech/real is not beside the repository")
-    from bench.quality.pipeline import hearing
+    from bench.quality.pipeline import hearing, reading
     from bench.speech import natural_available
 
     if not natural_available():
@@ -108,5 +131,9 @@ def test_small_real_run_through_the_report(transcriber) -> None:
     )
     assert ops["sala sem ruído"]["ajuste"]["recall_frases"] in (0.5, 1.0)  # accented voices slip
     assert ops["sala sem ruído"]["reservada"]["neutras_com_alarme"] == 0
-    table = markdown({"wer": wer, "oportunidades": ops})
+    assert 0.0 <= ops["sala sem ruído"]["reservada"]["wer"] < 0.5  # "Vocês aceitam pix?"
+    read = labelled.measure_reading(reading(CounterConfig.from_env({}), rules), items)
+    assert read["ajuste"]["recall_frases"] == 1.0 and read["reservada"]["neutras_com_alarme"] == 0
+    table = markdown({"wer": wer, "oportunidades": ops, "leitura": read})
     assert "| limpo |" in table and "| sala sem ruído | reservada |" in table
+    assert "| *texto exato* | ajuste | 100.0% |" in table
