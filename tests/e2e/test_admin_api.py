@@ -147,6 +147,7 @@ async def test_counters_online_state_and_revocation_closes_the_socket_1008(serve
         body = r.json()
         assert body["id"] == first["id"] and body["revogado_em"]
         assert body["sessoes_encerradas"] == 1
+        assert body["online"] is False and body["sessoes_abertas"] == 0  # closing at once
         closed = await closed_with(ws)
         assert closed.reason.code == 1008 and closed.reason.reason == "api_key revogada"
         # the other counter streams on

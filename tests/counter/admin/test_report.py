@@ -56,6 +56,11 @@ def test_without_dates_the_last_30_days():
         ({"agrupar": "regra", "de": "2024-05-02", "ate": "2024-05-01"}, "invertido"),
         ({"agrupar": "regra", "de": "2023-01-01", "ate": "2024-05-01"}, "366 dias"),
         ({"agrupar": "regra", "loja": "1"}, "desconhecido(s): loja"),
+        # The ends of the calendar: a day's bounds there overflowed into a 500.
+        ({"agrupar": "dia", "de": "9999-12-01", "ate": "9999-12-31"}, "'ate' fora do"),
+        ({"agrupar": "dia", "de": "9999-12-01"}, "'de' fora do intervalo"),
+        ({"agrupar": "dia", "ate": "0001-01-05"}, "'ate' fora do intervalo"),
+        ({"agrupar": "dia", "de": "1999-12-31"}, "anos de 2000 a 2199"),
     ],
 )
 def test_bad_parameters_are_400_naming_the_parameter(params, fragment):

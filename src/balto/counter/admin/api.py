@@ -53,9 +53,13 @@ class AdminApi:
         # After the write: a session whose key was checked before it is caught by the mark
         # the registry keeps (see ws.live), so no revoked counter keeps streaming.
         closed = self.services.live.revoke(record.id)
-        return json_response(
-            200, self._counter(record) | {"sessoes_encerradas": closed}, headers=NO_STORE
-        )
+        # The sockets are closing now: the answer says so, not the moment before.
+        answer = self._counter(record) | {
+            "online": False,
+            "sessoes_abertas": 0,
+            "sessoes_encerradas": closed,
+        }
+        return json_response(200, answer, headers=NO_STORE)
 
     async def relatorios(self, request: Request) -> Response:
         cliente = await self._cliente(request)

@@ -26,6 +26,9 @@ GROUPINGS = ("regra", "produto", "balcao", "dia", "hora")
 FORMATS = ("json", "csv")
 PARAMETERS = ("agrupar", "de", "ate", "formato")
 MAX_RANGE_DAYS = 366
+#: Dates a report may name: far enough on both sides for any real chain, and far from the ends
+#: of Python's calendar (year 1 and 9999), where a day's bounds in a zone would overflow.
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 DEFAULT_RANGE_DAYS = 30
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: The key columns of each grouping, before the counts.
@@ -205,9 +208,13 @@ def _date(one: Mapping[str, str], name: str) -> date | None:
     try:
         if not DATE_RE.fullmatch(text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"Parâmetro '{name}' deve ser uma data válida AAAA-MM-DD") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        years = f"anos de {FIRST_YEAR} a {LAST_YEAR}"
+        raise BadRequest(f"Parâmetro '{name}' fora do intervalo: {years}")
+    return day
 
 
 def _iso_utc(moment: datetime) -> str:

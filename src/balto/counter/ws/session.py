@@ -72,10 +72,11 @@ async def _run(ws: WebSocket, services: CounterServices) -> None:
     revoked = trio.Event()
     services.live.add(balcao.id, revoked)
     try:
-        if revoked.is_set():  # revoked between the key's lookup and now: its auth fails
+        await _touch(services, balcao)
+        # Revoked between the key's lookup and now (the touch included): its auth fails.
+        if revoked.is_set():
             await _refuse(ws, proto.auth_failed(), services)
             return
-        await _touch(services, balcao)
         await ws.send_message(encode(proto.authenticated(balcao.nome_balcao)))
         services.metrics.sessions.inc()
         try:
