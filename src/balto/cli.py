@@ -79,6 +79,21 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chave_admin(args: argparse.Namespace) -> int:
+    """A new management key for a chain (registered before keys existed, or a leaked key)."""
+    from balto.counter.store import Database
+
+    config = CounterConfig.from_env(db_file=args.db)
+    database = Database(config.db_file)
+    try:
+        chave = database.issue_chave_admin(codigo=args.codigo)
+    finally:
+        database.close()
+    print(f"cliente {args.codigo}: nova chave_admin (mostrada só agora; a anterior não vale mais):")
+    print(chave)
+    return 0
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
     """Each WAV through the server's pipeline: its transcript and the recommendations."""
     import json
@@ -234,6 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("arquivo", nargs="?", help="JSON rule file; omit to restore the default")
     rules.add_argument("--db", type=Path, help="SQLite file (env DB_FILE)")
     rules.set_defaults(func=cmd_rules)
+
+    chave = commands.add_parser(
+        "chave-admin", help="issue a chain a new management key (chave_admin); the old one stops"
+    )
+    chave.add_argument("codigo", help="the cliente's 6-digit codigo")
+    chave.add_argument("--db", type=Path, help="SQLite file (env DB_FILE)")
+    chave.set_defaults(func=cmd_chave_admin)
 
     transcribe = commands.add_parser(
         "transcrever",

@@ -94,6 +94,7 @@ async def test_registration_shows_a_management_key_the_seed_can_ignore(server):
         ("GET", "/api/balcoes"),
         ("POST", "/api/balcoes/1/revogar"),
         ("GET", "/api/relatorios?agrupar=regra"),
+        ("POST", "/api/chave/rotacionar"),
     ],
 )
 async def test_without_a_valid_key_401(server, authorization, method, path):
@@ -103,6 +104,18 @@ async def test_without_a_valid_key_401(server, authorization, method, path):
     assert r.headers["content-type"] == "application/json; charset=utf-8"
     assert r.headers["www-authenticate"] == 'Bearer realm="balto"'
     assert "Chave de administração" in r.json()["error"]
+
+
+async def test_rotating_the_key_retires_the_old_one_and_no_other_chains(server):
+    chain = await new_chain(server.port, "rede@a.com")
+    other = await new_chain(server.port, "b@b.com")
+    r = await api(server.port, "POST", "/api/chave/rotacionar", chain)
+    assert r.status == 200 and r.headers["cache-control"] == "no-store"
+    rotated = Chain(chain.codigo, r.json()["chave_admin"])
+    assert rotated.chave_admin != chain.chave_admin
+    assert (await api(server.port, "GET", "/api/balcoes", chain)).status == 401
+    assert (await api(server.port, "GET", "/api/balcoes", rotated)).status == 200
+    assert (await api(server.port, "GET", "/api/balcoes", other)).status == 200
 
 
 async def test_another_chains_counter_is_not_found_and_stays_untouched(server):

@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 import sqlite_utils
 
+from balto.core.errors import BadRequest
 from balto.counter.cadastro.secrets import hash_chave_admin
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.store import Database
@@ -114,5 +115,47 @@ def test_a_database_from_before_the_management_api_is_migrated(tmp_path):
         assert balcao is not None and db.balcoes_of(balcao.cliente_id)[0].revogado_em is None
         new = chain(db, "novo@x.com")
         assert db.cliente_for_chave_admin(new.chave_admin) is not None
+        # the operator issues the old chain its first key (balto chave-admin CODIGO)
+        issued = db.issue_chave_admin(codigo="123456")
+        found = db.cliente_for_chave_admin(issued)
+        assert found is not None and found.codigo == "123456"
+        assert db.db.execute(
+            "SELECT chave_admin_hash FROM clientes WHERE codigo = '654321'"
+        ).fetchone() == (None,)
     finally:
         db.close()
+
+
+def test_a_new_key_replaces_the_old_one_of_that_chain_only(db):
+    mine, theirs = chain(db), chain(db, "c@d.com")
+    me = db.cliente_for_chave_admin(mine.chave_admin)
+    assert me is not None
+    rotated = db.issue_chave_admin(cliente_id=me.id)
+    assert rotated != mine.chave_admin and len(rotated) == 43
+    assert db.cliente_for_chave_admin(mine.chave_admin) is None
+    assert db.cliente_for_chave_admin(rotated) == me
+    assert db.cliente_for_chave_admin(theirs.chave_admin) is not None
+    with pytest.raises(BadRequest):
+        db.issue_chave_admin(codigo="000000" if mine.codigo != "000000" else "000001")
+    with pytest.raises(ValueError):
+        db.issue_chave_admin()
+
+
+def test_the_operator_command_issues_a_key_that_works(tmp_path, capsys):
+    from balto.cli import main
+
+    path = tmp_path / "registro.db"
+    db = Database(path)
+    keys = chain(db)
+    db.close()
+    assert main(["chave-admin", keys.codigo, "--db", str(path)]) == 0
+    printed = capsys.readouterr().out.split()[-1]
+    db = Database(path)
+    try:
+        assert db.cliente_for_chave_admin(printed) is not None
+        assert db.cliente_for_chave_admin(keys.chave_admin) is None
+    finally:
+        db.close()
+    unknown = "000000" if keys.codigo != "000000" else "000001"
+    assert main(["chave-admin", unknown, "--db", str(path)]) == 1
+    assert "erro:" in capsys.readouterr().err

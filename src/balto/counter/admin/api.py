@@ -34,6 +34,7 @@ class AdminApi:
         router.add("GET", "/api/balcoes", self.balcoes)
         router.add("POST", "/api/balcoes/{id}/revogar", self.revogar)
         router.add("GET", "/api/relatorios", self.relatorios)
+        router.add("POST", "/api/chave/rotacionar", self.rotacionar_chave)
 
     async def balcoes(self, request: Request) -> Response:
         cliente = await self._cliente(request)
@@ -60,6 +61,13 @@ class AdminApi:
             "sessoes_encerradas": closed,
         }
         return json_response(200, answer, headers=NO_STORE)
+
+    async def rotacionar_chave(self, request: Request) -> Response:
+        """A new chave_admin for the chain, shown this once; the one used here stops working."""
+        cliente = await self._cliente(request)
+        store = self.services.store
+        chave = await store.run(partial(store.database.issue_chave_admin, cliente_id=cliente.id))
+        return json_response(200, {"chave_admin": chave}, headers=NO_STORE)
 
     async def relatorios(self, request: Request) -> Response:
         cliente = await self._cliente(request)

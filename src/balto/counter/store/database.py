@@ -254,6 +254,27 @@ class Database:
             return None
         return Cliente(id=row[0], codigo=row[1], razao_social=row[2])
 
+    def issue_chave_admin(self, *, cliente_id: int | None = None, codigo: str | None = None) -> str:
+        """Issue the chain a new management key, by id (rotation through the API) or by codigo
+        (the operator's ``balto chave-admin``, for chains registered before keys existed and
+        for a key that leaked): the old key stops working at once. The key is returned this
+        once; only its hash is kept."""
+        if (cliente_id is None) == (codigo is None):
+            raise ValueError("exactly one of cliente_id and codigo")
+        chave = new_chave_admin()
+        where, value = ("id = ?", cliente_id) if codigo is None else ("codigo = ?", codigo)
+        try:
+            with transaction(self.db.conn):
+                cursor = self.db.execute(
+                    "UPDATE clientes SET chave_admin_hash = ? WHERE " + where,
+                    [hash_chave_admin(chave), value],
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao gravar a chave de administração: {exc}") from exc
+        if cursor.rowcount == 0:
+            raise BadRequest(INVALID_CODE)
+        return chave
+
     def balcoes_of(self, cliente_id: int) -> list[CounterRecord]:
         try:
             rows = self.db.execute(
