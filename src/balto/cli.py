@@ -67,13 +67,17 @@ def cmd_rules(args: argparse.Namespace) -> int:
     config = CounterConfig.from_env(db_file=args.db)
     database = Database(config.db_file)
     try:
+        # The same store as PUT /api/regras: a new version of the chain's rules, by "cli".
         if args.arquivo is None:
-            database.set_rules(args.codigo, None)
-            print(f"cliente {args.codigo}: regras padrão")
+            version = database.set_rules(args.codigo, None)
+            print(f"cliente {args.codigo}: regras padrão (versão {version.numero})")
         else:
             rules = load_rules(Path(args.arquivo).read_text(encoding="utf-8"))
-            database.set_rules(args.codigo, rules.to_json())
-            print(f"cliente {args.codigo}: {len(rules.rules)} regras gravadas")
+            version = database.set_rules(args.codigo, rules.to_json())
+            print(
+                f"cliente {args.codigo}: {len(rules.rules)} regras gravadas"
+                f" (versão {version.numero})"
+            )
     finally:
         database.close()
     return 0

@@ -9,6 +9,17 @@ from balto.counter.store.database import (
     NewClienteKeys,
     ReportRow,
 )
+from balto.counter.store.rules import RulesVersion, RulesVersionSummary
 from balto.counter.store.store import Store
 
-__all__ = ["Balcao", "Cliente", "CounterRecord", "Database", "NewClienteKeys", "ReportRow", "Store"]
+__all__ = [
+    "Balcao",
+    "Cliente",
+    "CounterRecord",
+    "Database",
+    "NewClienteKeys",
+    "ReportRow",
+    "RulesVersion",
+    "RulesVersionSummary",
+    "Store",
+]

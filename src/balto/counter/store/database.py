@@ -25,6 +25,8 @@ from balto.counter.cadastro.secrets import (
     same_secret,
 )
 from balto.counter.cadastro.validate import INVALID_CODE, NewBalcao, NewCliente
+from balto.counter.store import rules
+from balto.counter.store.rules import RulesVersion, RulesVersionSummary
 from balto.counter.store.schema import migrate
 from balto.counter.store.tx import transaction
 
@@ -42,6 +44,7 @@ class Balcao:
     codigo: str
     idioma: str
     regras: str | None
+    regras_revisao: int = 0  # the chain's rules version ``regras`` is (0: never changed)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -150,7 +153,9 @@ class Database:
         digest = hash_api_key(api_key)
         try:
             row = self.db.execute(
-                "SELECT b.id, b.nome_balcao, b.api_key_hash, c.id, c.codigo, c.idioma, c.regras"
+                "SELECT b.id, b.nome_balcao, b.api_key_hash, c.id, c.codigo, c.idioma, c.regras,"
+                " (SELECT COALESCE(MAX(v.numero), 0) FROM regras_versoes v"
+                " WHERE v.cliente_id = c.id)"
                 " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id"
                 " WHERE b.api_key_hash = ? AND b.revogado_em IS NULL",
                 [digest],
@@ -166,18 +171,32 @@ class Database:
             codigo=row[4],
             idioma=row[5],
             regras=row[6],
+            regras_revisao=row[7],
         )
 
-    def set_rules(self, codigo: str, rules_json: str | None) -> None:
+    # -- rules (the CLI by codigo, the management API by the chain's id) -----------------
+
+    def set_rules(self, codigo: str, rules_json: str | None) -> RulesVersion:
+        """``balto regras definir``: the chain's next rules version, by ``cli``."""
         try:
-            with transaction(self.db.conn):
-                cursor = self.db.execute(
-                    "UPDATE clientes SET regras = ? WHERE codigo = ?", [rules_json, codigo]
-                )
+            row = self.db.execute("SELECT id FROM clientes WHERE codigo = ?", [codigo]).fetchone()
         except sqlite3.Error as exc:
-            raise StorageError(f"Falha ao gravar as regras: {exc}") from exc
-        if cursor.rowcount == 0:
+            raise StorageError(f"Falha ao consultar o cliente: {exc}") from exc
+        if row is None:
             raise BadRequest(INVALID_CODE)
+        return rules.replace_rules(self.db, row[0], rules_json, rules.CLI_AUTHOR)
+
+    def replace_rules(self, cliente_id: int, rules_json: str | None, autor: str) -> RulesVersion:
+        return rules.replace_rules(self.db, cliente_id, rules_json, autor)
+
+    def current_rules(self, cliente_id: int) -> RulesVersion:
+        return rules.current_rules(self.db, cliente_id)
+
+    def rules_versions(self, cliente_id: int) -> list[RulesVersionSummary]:
+        return rules.rules_versions(self.db, cliente_id)
+
+    def rules_version(self, cliente_id: int, numero: int) -> RulesVersion | None:
+        return rules.rules_version(self.db, cliente_id, numero)
 
     # -- interactions -------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -64,7 +65,36 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.table("balcoes").add_column("revogado_em", str)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    """Rule set history: every replacement of a chain's rules (API or CLI), numbered per chain
+    from 1; ``regras`` NULL = back to the shipped default; ``autor`` says who (``chave_admin``,
+    ``cli``). ``clientes.regras`` stays the current set, read with the counter at auth.
+
+    A chain that had its own rules before the history gets them as version 1, by ``migracao``
+    at the migration's time (when they were really set was not recorded)."""
+    db.table("regras_versoes").create(
+        {
+            "id": int,
+            "cliente_id": int,
+            "numero": int,
+            "regras": str,
+            "criado_em": str,
+            "autor": str,
+        },
+        pk="id",
+        not_null={"cliente_id", "numero", "criado_em", "autor"},
+        foreign_keys=[("cliente_id", "clientes", "id")],
+    )
+    db.table("regras_versoes").create_index(["cliente_id", "numero"], unique=True)
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    db.execute(
+        "INSERT INTO regras_versoes (cliente_id, numero, regras, criado_em, autor)"
+        " SELECT id, 1, regras, ?, 'migracao' FROM clientes WHERE regras IS NOT NULL",
+        [now],
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
 
 
 def migrate(db: sqlite_utils.Database) -> int:
