@@ -286,6 +286,23 @@ def test_cooldown_boundary_and_reset() -> None:
     assert detector.detect("febre", 5.1)
 
 
+def test_new_rules_mid_session_keep_the_cooldown_of_the_rules_still_there() -> None:
+    detector = Detector(RULES, cooldown_s=60.0)
+    fired_now = {o.rule_id for o in detector.detect("febre e dor nas costas", 0.0)}
+    assert fired_now == {"febre", "dor_costas_muscular"}
+    edited = next(r for r in RULES.rules if r.id == "febre").to_data()
+    edited["mensagem"] = "Sugerir Dipirona"
+    sun = {"id": "sol", "categoria": "pele", "gatilhos": ["queimadura de sol"]}
+    sun |= {"mensagem": "Sugerir protetor", "produto": "Protetor"}
+    detector.use_rules(load_rules({"versao": 1, "regras": [edited, sun]}))
+    assert detector.detect("febre", 1.0) == []  # edited, still in cooldown: no repeat
+    found = detector.detect("queimadura de sol e dor nas costas", 2.0)
+    assert [(o.rule_id, o.mensagem) for o in found] == [("sol", "Sugerir protetor")]
+    assert [o.mensagem for o in detector.detect("febre", 60.0)] == ["Sugerir Dipirona"]
+    detector.use_rules(RULES)  # dor_costas_muscular came back: its old cooldown is forgotten
+    assert [o.rule_id for o in detector.detect("dor nas costas", 61.0)] == ["dor_costas_muscular"]
+
+
 def test_zero_cooldown_fires_every_time() -> None:
     detector = Detector(RULES, cooldown_s=0.0)
     assert detector.detect("febre", 1.0)

@@ -86,6 +86,16 @@ class Detector:
             fresh.append(opportunity)
         return fresh
 
+    def use_rules(self, rules: RuleSet) -> None:
+        """Detect with ``rules`` from now on (the chain replaced its rules mid-session).
+
+        A rule that is still there (same id) keeps its cooldown, so an edited rule does not
+        repeat itself to the customer who just heard it; a removed rule's is forgotten.
+        """
+        kept = {rule.id for rule in rules.rules}
+        self._last_fired = {id_: t for id_, t in self._last_fired.items() if id_ in kept}
+        self.rules = rules
+
     def reset(self) -> None:
         """Forget every cooldown (a new customer at the counter)."""
         self._last_fired.clear()

@@ -167,9 +167,13 @@ class CounterSession:
         self.commands_tx, self.commands_rx = trio.open_memory_channel[protocol.Feedback](
             COMMANDS_SIZE
         )
-        rules = services.rules.for_balcao(balcao)
+        self.chain_rules = services.rules.for_chain(
+            balcao.cliente_id, balcao.regras_revisao, balcao.regras
+        )
         # The same builder as ``balto transcrever``: what is checked offline is what runs here.
-        self.pipeline = counter_pipeline(config, rules, balcao.idioma or config.language)
+        self.pipeline = counter_pipeline(
+            config, self.chain_rules.rules, balcao.idioma or config.language
+        )
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
@@ -229,6 +233,10 @@ class CounterSession:
             return  # counted by the pool; degrade to "no recommendation"
         if not text:
             return
+        # The chain may have replaced its rules (PUT /api/regras) since the last decode.
+        self.chain_rules = self.services.rules.refresh(
+            self.balcao.cliente_id, self.chain_rules, self.pipeline.detector
+        )
         for opportunity in self.pipeline.detector.detect(text, trio.current_time()):
             await self._recommend(opportunity, text)
 
