@@ -52,6 +52,12 @@ class Conflict(ClientError):
     status = 409
 
 
+class PreconditionFailed(ClientError):
+    """The resource changed since the version the request names (``If-Match``)."""
+
+    status = 412
+
+
 class PayloadTooLarge(ClientError):
     status = 413
 

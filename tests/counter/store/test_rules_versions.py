@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from balto.core.errors import BadRequest
+from balto.core.errors import BadRequest, PreconditionFailed
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.store import Database
 from balto.counter.store.schema import _v1, _v2
@@ -123,3 +123,13 @@ def test_rules_set_before_the_history_become_version_1(tmp_path):
         assert db.set_rules("123456", None).numero == 2
     finally:
         db.close()
+
+
+def test_a_replacement_that_names_an_old_version_changes_nothing(db):
+    _, cliente_id = chain(db)
+    assert db.replace_rules(cliente_id, RULES, "chave_admin", expected=0).numero == 1
+    with pytest.raises(PreconditionFailed, match="a versão atual é 1, não 0"):
+        db.replace_rules(cliente_id, None, "chave_admin", expected=0)
+    assert db.current_rules(cliente_id).numero == 1
+    assert db.current_rules(cliente_id).regras == RULES
+    assert db.replace_rules(cliente_id, None, "chave_admin", expected=1).numero == 2

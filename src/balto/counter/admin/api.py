@@ -24,6 +24,16 @@ from balto.counter.ws.session import CounterServices
 NO_STORE = (("Cache-Control", "no-store"),)  # a chain's data: no cache keeps a copy
 
 
+async def chain_of(services: CounterServices, request: Request) -> Cliente:
+    """The chain whose ``chave_admin`` the request bears; else 401."""
+    key = bearer_key(request.header("authorization"))
+    store = services.store
+    cliente = await store.run(store.database.cliente_for_chave_admin, key)
+    if cliente is None:
+        raise Unauthorized(INVALID_KEY)
+    return cliente
+
+
 class AdminApi:
     def __init__(self, services: CounterServices) -> None:
         self.services = services
@@ -90,12 +100,7 @@ class AdminApi:
         return json_response(200, report.wire(), headers=NO_STORE)
 
     async def _cliente(self, request: Request) -> Cliente:
-        key = bearer_key(request.header("authorization"))
-        store = self.services.store
-        cliente = await store.run(store.database.cliente_for_chave_admin, key)
-        if cliente is None:
-            raise Unauthorized(INVALID_KEY)
-        return cliente
+        return await chain_of(self.services, request)
 
     def _counter(self, record: CounterRecord) -> dict[str, Any]:
         sessions = self.services.live.count(record.id)

@@ -186,8 +186,10 @@ class Database:
             raise BadRequest(INVALID_CODE)
         return rules.replace_rules(self.db, row[0], rules_json, rules.CLI_AUTHOR)
 
-    def replace_rules(self, cliente_id: int, rules_json: str | None, autor: str) -> RulesVersion:
-        return rules.replace_rules(self.db, cliente_id, rules_json, autor)
+    def replace_rules(
+        self, cliente_id: int, rules_json: str | None, autor: str, expected: int | None = None
+    ) -> RulesVersion:
+        return rules.replace_rules(self.db, cliente_id, rules_json, autor, expected)
 
     def current_rules(self, cliente_id: int) -> RulesVersion:
         return rules.current_rules(self.db, cliente_id)

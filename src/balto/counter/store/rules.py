@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from balto.core.errors import StorageError
+from balto.core.errors import PreconditionFailed, StorageError
 from balto.counter.store.tx import transaction
 
 #: ``autor`` of a version written by ``balto regras definir`` (the API writes ``chave_admin``).
@@ -60,9 +60,15 @@ def current_rules(db: sqlite_utils.Database, cliente_id: int) -> RulesVersion:
 
 
 def replace_rules(
-    db: sqlite_utils.Database, cliente_id: int, rules_json: str | None, autor: str
+    db: sqlite_utils.Database,
+    cliente_id: int,
+    rules_json: str | None,
+    autor: str,
+    expected: int | None = None,
 ) -> RulesVersion:
-    """Make ``rules_json`` (None: the default) the chain's rules, as its next version."""
+    """Make ``rules_json`` (None: the default) the chain's rules, as its next version.
+    With ``expected``, only if the current version is that one (else ``PreconditionFailed``:
+    someone replaced them since they were read)."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     try:
         with transaction(db.conn):
@@ -70,6 +76,11 @@ def replace_rules(
                 "SELECT COALESCE(MAX(numero), 0) + 1 FROM regras_versoes WHERE cliente_id = ?",
                 [cliente_id],
             ).fetchone()[0]
+            if expected is not None and expected != numero - 1:
+                raise PreconditionFailed(
+                    f"As regras mudaram: a versão atual é {numero - 1}, não {expected}."
+                    " Leia de novo (GET /api/regras) antes de gravar"
+                )
             cursor = db.execute(
                 "UPDATE clientes SET regras = ? WHERE id = ?", [rules_json, cliente_id]
             )
