@@ -72,7 +72,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
             version = database.set_rules(args.codigo, None)
             print(f"cliente {args.codigo}: regras padrão (versão {version.numero})")
         else:
-            rules = load_rules(Path(args.arquivo).read_text(encoding="utf-8"))
+            rules = load_rules(_read_file(args.arquivo))
             version = database.set_rules(args.codigo, rules.to_json())
             print(
                 f"cliente {args.codigo}: {len(rules.rules)} regras gravadas"

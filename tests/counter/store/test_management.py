@@ -159,3 +159,17 @@ def test_the_operator_command_issues_a_key_that_works(tmp_path, capsys):
     unknown = "000000" if keys.codigo != "000000" else "000001"
     assert main(["chave-admin", unknown, "--db", str(path)]) == 1
     assert "erro:" in capsys.readouterr().err
+
+
+def test_a_missing_rule_file_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    from balto.cli import main
+
+    path = tmp_path / "registro.db"
+    db = Database(path)
+    keys = chain(db)
+    db.close()
+    missing = str(tmp_path / "nao-existe.json")
+    assert main(["regras", "definir", keys.codigo, missing, "--db", str(path)]) == 1
+    assert capsys.readouterr().err.startswith("erro: arquivo não encontrado")
+    assert main(["regras", "definir", keys.codigo, str(tmp_path), "--db", str(path)]) == 1
+    assert "diretório" in capsys.readouterr().err
