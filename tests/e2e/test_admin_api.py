@@ -269,3 +269,17 @@ async def test_report_numbers_come_from_real_counter_sessions(server, scripted):
     assert sum(row["recomendacoes"] for row in (await report(other, "hora")).json()["linhas"]) == 0
     csv_rows = (await report(other, "regra", "csv")).body.decode().splitlines()
     assert len(csv_rows) == 1  # the header alone
+
+
+async def test_wrong_keys_are_throttled_per_network_before_any_lookup(server):
+    """A flood of wrong keys would queue lookups on the store thread every counter needs: past
+    the burst the network gets 429 with Retry-After, and a right key from it waits too."""
+    chain = await new_chain(server.port, "rede@a.com")
+    forged = [("authorization", "Bearer " + "A" * 43)]
+    burst = server.config.chave_admin_failures_burst
+    for _ in range(burst):
+        assert (await http(server.port, "GET", "/api/balcoes", headers=forged)).status == 401
+    r = await http(server.port, "GET", "/api/balcoes", headers=forged)
+    assert r.status == 429 and int(r.headers["retry-after"]) >= 1
+    assert "chaves erradas" in r.json()["error"]
+    assert (await api(server.port, "GET", "/api/balcoes", chain)).status == 429

@@ -18,7 +18,7 @@ from balto.core.http.router import Router
 from balto.core.lifecycle import Lifecycle
 from balto.core.limits import Charge, Refused, TokenBuckets, give_back_all, network_of, take_all
 from balto.core.listener import serve
-from balto.counter.admin.api import AdminApi
+from balto.counter.admin.api import AdminApi, ChainKeys
 from balto.counter.admin.rules_api import RulesApi
 from balto.counter.asr.base import Transcriber
 from balto.counter.asr.pool import WhisperPool
@@ -60,8 +60,9 @@ class BaltoApp:
         self.router.add("GET", "/health", self.health)
         self.router.add("GET", "/metrics", self.metrics)
         self.router.add("GET", "/ws", self.ws_without_upgrade)
-        AdminApi(services).install(self.router)
-        RulesApi(services).install(self.router)
+        keys = ChainKeys(services)
+        AdminApi(services, keys).install(self.router)
+        RulesApi(services, keys).install(self.router)
 
     # -- the HttpApp protocol -------------------------------------------------------------
 

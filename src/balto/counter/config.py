@@ -48,6 +48,8 @@ class CounterConfig:
 
     # Management API
     report_timezone: str = "America/Sao_Paulo"  # the reports' days and hours are local ones
+    chave_admin_failures_burst: int = 20  # /api/ calls with a wrong key per client network...
+    chave_admin_failure_refill_s: float = 3.0  # ...then one more per this many seconds
 
     # Counter WebSocket
     auth_timeout_s: float = 10.0
@@ -107,6 +109,7 @@ class CounterConfig:
             "codigo_failures_burst",
             "codigo_failures_global_burst",
             "cadastro_cliente_burst",
+            "chave_admin_failures_burst",
             "asr_workers",
             "asr_threads_per_worker",
             "asr_beam_size",
@@ -115,6 +118,7 @@ class CounterConfig:
             "codigo_failure_refill_s",
             "codigo_failure_global_refill_s",
             "cadastro_cliente_refill_s",
+            "chave_admin_failure_refill_s",
             "ws_send_timeout_s",
             "asr_max_lag_s",
         )

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 import trio
 
-from balto.core.errors import NotFound, Unauthorized
+from balto.core.errors import NotFound, TooManyRequests, Unauthorized
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
+from balto.core.limits import TokenBuckets, network_of
 from balto.counter.admin.auth import COUNTER_NOT_FOUND, INVALID_KEY, bearer_key, counter_id
 from balto.counter.admin.report import build_report, parse_query
 from balto.counter.store import Cliente, CounterRecord
@@ -24,19 +25,48 @@ from balto.counter.ws.session import CounterServices
 NO_STORE = (("Cache-Control", "no-store"),)  # a chain's data: no cache keeps a copy
 
 
-async def chain_of(services: CounterServices, request: Request) -> Cliente:
-    """The chain whose ``chave_admin`` the request bears; else 401."""
-    key = bearer_key(request.header("authorization"))
-    store = services.store
-    cliente = await store.run(store.database.cliente_for_chave_admin, key)
-    if cliente is None:
-        raise Unauthorized(INVALID_KEY)
-    return cliente
+class ChainKeys:
+    """Who a management call is: the chain whose ``chave_admin`` it bears, else 401.
+
+    Keys are 256 random bits, so guessing is hopeless; but every wrong key costs the single
+    store thread a lookup that counters' auth and feedback wait behind. So wrong keys are
+    counted per client network (``CHAVE_ADMIN_FAILURES_BURST``, then one per
+    ``CHAVE_ADMIN_FAILURE_REFILL_S``), and past that the network gets 429 before any lookup.
+    """
+
+    def __init__(self, services: CounterServices) -> None:
+        self.services = services
+        config = services.config
+        self.failures = TokenBuckets(
+            "chave_admin",
+            burst=config.chave_admin_failures_burst,
+            refill_s=config.chave_admin_failure_refill_s,
+        )
+
+    async def chain_of(self, request: Request) -> Cliente:
+        network = f"addr:{network_of(request.client)}"
+        wait_s = self.failures.retry_after_s(network, trio.current_time())
+        if wait_s:
+            self.services.metrics.rate_limited.labels(self.failures.name).inc()
+            raise TooManyRequests(
+                f"Muitas chaves erradas; tente de novo em {wait_s} s", retry_after_s=wait_s
+            )
+        try:
+            key = bearer_key(request.header("authorization"))
+            store = self.services.store
+            cliente = await store.run(store.database.cliente_for_chave_admin, key)
+            if cliente is None:
+                raise Unauthorized(INVALID_KEY)
+        except Unauthorized:
+            self.failures.spend(network, trio.current_time())
+            raise
+        return cliente
 
 
 class AdminApi:
-    def __init__(self, services: CounterServices) -> None:
+    def __init__(self, services: CounterServices, keys: ChainKeys) -> None:
         self.services = services
+        self.keys = keys
         self.zone_name = services.config.report_timezone
         self.zone = ZoneInfo(self.zone_name)
 
@@ -100,7 +130,7 @@ class AdminApi:
         return json_response(200, report.wire(), headers=NO_STORE)
 
     async def _cliente(self, request: Request) -> Cliente:
-        return await chain_of(self.services, request)
+        return await self.keys.chain_of(request)
 
     def _counter(self, record: CounterRecord) -> dict[str, Any]:
         sessions = self.services.live.count(record.id)

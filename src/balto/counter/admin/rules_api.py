@@ -17,15 +17,16 @@ from balto.core.errors import NotFound
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
 from balto.counter.admin import rules as wire
-from balto.counter.admin.api import NO_STORE, chain_of
+from balto.counter.admin.api import NO_STORE, ChainKeys
 from balto.counter.detect import RuleSet, find_opportunities, load_rules
 from balto.counter.store import RulesVersion
 from balto.counter.ws.session import CounterServices
 
 
 class RulesApi:
-    def __init__(self, services: CounterServices) -> None:
+    def __init__(self, services: CounterServices, keys: ChainKeys) -> None:
         self.services = services
+        self.keys = keys
 
     def install(self, router: Router) -> None:
         router.add("GET", "/api/regras", self.current)
@@ -36,13 +37,13 @@ class RulesApi:
         router.add("POST", "/api/regras/testar", self.dry_run)
 
     async def current(self, request: Request) -> Response:
-        cliente = await chain_of(self.services, request)
+        cliente = await self.keys.chain_of(request)
         store = self.services.store
         version = await store.run(store.database.current_rules, cliente.id)
         return self._answer(version)
 
     async def replace(self, request: Request) -> Response:
-        cliente = await chain_of(self.services, request)
+        cliente = await self.keys.chain_of(request)
         expected = wire.expected_revision(request.header("if-match"))
         request.json_object()  # Content-Type, size and the JSON limits, as every body
         # Then the CLI's own reading of the file (also refusing repeated keys); compiling a
@@ -51,12 +52,12 @@ class RulesApi:
         return await self._write(cliente.id, rules, expected)
 
     async def restore_default(self, request: Request) -> Response:
-        cliente = await chain_of(self.services, request)
+        cliente = await self.keys.chain_of(request)
         expected = wire.expected_revision(request.header("if-match"))
         return await self._write(cliente.id, None, expected)
 
     async def versions(self, request: Request) -> Response:
-        cliente = await chain_of(self.services, request)
+        cliente = await self.keys.chain_of(request)
         store = self.services.store
         summaries = await store.run(store.database.rules_versions, cliente.id)
         return json_response(
@@ -64,7 +65,7 @@ class RulesApi:
         )
 
     async def version(self, request: Request) -> Response:
-        cliente = await chain_of(self.services, request)
+        cliente = await self.keys.chain_of(request)
         numero = wire.version_number(request.params["numero"])
         store = self.services.store
         found = await store.run(store.database.rules_version, cliente.id, numero)
@@ -75,7 +76,7 @@ class RulesApi:
     async def dry_run(self, request: Request) -> Response:
         """What a sentence would fire, with the rules sent or the chain's current ones;
         nothing is saved and no cooldown applies."""
-        cliente = await chain_of(self.services, request)
+        cliente = await self.keys.chain_of(request)
         body = request.json_object()
         parsed = await trio.to_thread.run_sync(wire.parse_dry_run, body)
         revision: int | None = None
