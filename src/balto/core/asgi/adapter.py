@@ -20,6 +20,7 @@ HTTP/2). What the shell does per connection, the adapter does per request:
 from __future__ import annotations
 
 import logging
+from contextlib import aclosing
 from functools import partial
 
 import trio
@@ -111,10 +112,36 @@ class AsgiAdapter:
             return
         try:
             response = await self._answer(scope, receive, client)
-            if response is not None:
+            if response is not None and response.stream is not None:
+                await self._send_stream(response, receive, send, _method(scope), client)
+            elif response is not None:
                 await send_response(send, response)
         finally:
             self.caps.close(client)
+
+    async def _send_stream(
+        self, response: Response, receive: Receive, send: Send, method: str, client: str
+    ) -> None:
+        """A streamed body (see ``Response.stream``), stopped when the peer disconnects. A bug
+        in the stream ends only this response (logged); its body is left unfinished, which the
+        server turns into a cut connection, so the client never takes it for complete."""
+        assert response.stream is not None
+        start = {"type": "http.response.start", "status": response.status}
+        async with aclosing(response.stream) as stream, trio.open_nursery() as nursery:
+            nursery.start_soon(_cancel_on_disconnect, receive, nursery.cancel_scope)
+            await send(start | {"headers": _head(response)})
+            crashed = False
+            while method != "HEAD":
+                chunk: bytes | None = None
+                with self.boundary.guard("http_stream", client) as guard:
+                    chunk = await anext(stream, None)
+                crashed = guard.crashed is not None
+                if crashed or chunk is None:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if not crashed:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            nursery.cancel_scope.cancel()
 
     async def _answer(self, scope: Scope, receive: Receive, client: str) -> Response | None:
         """The response to send; None when the peer went away first."""
@@ -131,7 +158,7 @@ class AsgiAdapter:
         except ClientError as exc:
             return error_response(exc)
         request = Request(
-            method=str(scope.get("method", "GET")),
+            method=_method(scope),
             target=request_target(scope),
             headers=_headers(scope),
             body=body,
@@ -213,13 +240,23 @@ class AsgiAdapter:
 
 async def send_response(send: Send, response: Response) -> None:
     """One complete ASGI HTTP response (header names lower-cased: HTTP/2 requires it)."""
-    headers = [
-        (b"content-type", response.content_type.encode("latin-1")),
-        (b"content-length", str(len(response.body)).encode()),
-    ]
-    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send(
+        {"type": "http.response.start", "status": response.status, "headers": _head(response)}
+    )
     await send({"type": "http.response.body", "body": response.body, "more_body": False})
+
+
+def _method(scope: Scope) -> str:
+    return str(scope.get("method", "GET"))
+
+
+def _head(response: Response) -> list[tuple[bytes, bytes]]:
+    """The header list (names lower-cased: HTTP/2 requires it); a stream has no length."""
+    headers = [(b"content-type", response.content_type.encode("latin-1"))]
+    if response.stream is None:
+        headers.append((b"content-length", str(len(response.body)).encode()))
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    return headers
 
 
 async def _cancel_on_disconnect(receive: Receive, scope: trio.CancelScope) -> None:

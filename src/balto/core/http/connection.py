@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from functools import partial
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from balto.core.errors import BadRequest, BaltoError, ClientError, PayloadTooLar
 from balto.core.http.messages import (
     INTERNAL_ERROR,
     BodyLimit,
+    BodyStream,
     Request,
     Response,
     error_response,
@@ -251,23 +253,41 @@ class HttpConnection:
     async def _send_response(
         self, response: Response, *, close: bool = False, head: bool = False
     ) -> None:
-        headers = [
-            (b"content-type", response.content_type.encode()),
-            (b"content-length", str(len(response.body)).encode()),
-            (b"server", SERVER_HEADER),
-            (b"date", _http_date()),
-        ]
+        headers = [(b"content-type", response.content_type.encode())]
+        if response.stream is None:
+            headers.append((b"content-length", str(len(response.body)).encode()))
+        headers += [(b"server", SERVER_HEADER), (b"date", _http_date())]
         headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         if close or self._lifecycle.stopping.is_set():
             headers.append((b"connection", b"close"))
         try:
             await self._send(h11.Response(status_code=response.status, headers=headers))
-            if response.body and not head:
+            if response.stream is not None:
+                await self._send_stream(response.stream, head=head)
+            elif response.body and not head:
                 await self._send(h11.Data(data=response.body))
             await self._send(h11.EndOfMessage())
         except h11.LocalProtocolError as exc:
             log.warning("could not send response: %s", exc)
             raise _Closed from exc
+
+    async def _send_stream(self, stream: BodyStream, *, head: bool) -> None:
+        """Each chunk as it comes; the generator is closed however this ends (the peer gone,
+        a HEAD). A bug in it ends only this response: logged, and the connection closed
+        without the final chunk, so the client sees the body cut short, not complete."""
+        async with aclosing(stream):
+            if head:
+                return
+            while True:
+                chunk: bytes | None = None
+                with self._boundary.guard("http_stream", self._client) as guard:
+                    chunk = await anext(stream, None)
+                if guard.crashed is not None:
+                    raise _Closed
+                if chunk is None:
+                    return
+                if chunk:  # an empty Data would end a chunked body early
+                    await self._send(h11.Data(data=chunk))
 
     async def _send(self, event: h11.Event) -> None:
         data = self._conn.send(event)

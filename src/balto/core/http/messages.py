@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -79,12 +79,22 @@ class BodyLimit:
         return PayloadTooLarge(f"Corpo maior que o limite de {self.cap_bytes} bytes")
 
 
+#: A body sent as it is produced (Server-Sent Events): each chunk goes out as soon as it is
+#: yielded. The shells close the generator when the peer leaves or the send fails, so its
+#: ``finally`` is where a stream gives back what it holds.
+BodyStream = AsyncGenerator[bytes, None]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Response:
+    """A complete answer, or (``stream`` set) a head whose body follows chunk by chunk, with
+    no ``Content-Length`` (HTTP/1.1 chunked encoding; ``body`` is then ignored)."""
+
     status: int
     body: bytes = b""
     content_type: str = JSON_TYPE
     headers: tuple[tuple[str, str], ...] = ()
+    stream: BodyStream | None = None
 
 
 def json_response(
