@@ -36,6 +36,13 @@ class Unauthorized(ClientError):
     status = 401
 
 
+class Forbidden(ClientError):
+    """Authenticated, but this request may not do that (a missing CSRF token, a foreign
+    Origin)."""
+
+    status = 403
+
+
 class NotFound(ClientError):
     status = 404
 

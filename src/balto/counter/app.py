@@ -20,6 +20,7 @@ from balto.core.limits import Charge, Refused, TokenBuckets, give_back_all, netw
 from balto.core.listener import serve
 from balto.counter.admin.api import AdminApi, ChainKeys
 from balto.counter.admin.rules_api import RulesApi
+from balto.counter.admin.session_api import SessionApi
 from balto.counter.asr.base import Transcriber
 from balto.counter.asr.pool import WhisperPool
 from balto.counter.cadastro.secrets import same_secret
@@ -63,6 +64,7 @@ class BaltoApp:
         keys = ChainKeys(services)
         AdminApi(services, keys).install(self.router)
         RulesApi(services, keys).install(self.router)
+        SessionApi(keys).install(self.router)
 
     # -- the HttpApp protocol -------------------------------------------------------------
 

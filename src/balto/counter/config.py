@@ -50,6 +50,9 @@ class CounterConfig:
     report_timezone: str = "America/Sao_Paulo"  # the reports' days and hours are local ones
     chave_admin_failures_burst: int = 20  # /api/ calls with a wrong key per client network...
     chave_admin_failure_refill_s: float = 3.0  # ...then one more per this many seconds
+    sessao_ttl_s: float = 8 * 3600.0  # a panel login lasts this long (absolute, not sliding)
+    ao_vivo_keepalive_s: float = 15.0  # a comment line on an idle live feed this often
+    ao_vivo_buffer_events: int = 256  # per live-feed subscriber; past it the oldest are lost
 
     # Counter WebSocket
     auth_timeout_s: float = 10.0
@@ -119,6 +122,9 @@ class CounterConfig:
             "codigo_failure_global_refill_s",
             "cadastro_cliente_refill_s",
             "chave_admin_failure_refill_s",
+            "sessao_ttl_s",
+            "ao_vivo_keepalive_s",
+            "ao_vivo_buffer_events",
             "ws_send_timeout_s",
             "asr_max_lag_s",
         )

@@ -31,7 +31,7 @@ def test_file_created_in_wal_mode_with_schema(db, tmp_path):
 def test_reopen_does_not_migrate_twice(tmp_path):
     Database(tmp_path / "r.db").close()
     again = Database(tmp_path / "r.db")
-    assert again.schema_version == 3
+    assert again.schema_version == 4
     again.close()
 
 

@@ -108,7 +108,7 @@ def test_a_database_from_before_the_management_api_is_migrated(tmp_path):
     old.conn.close()
     db = Database(path)
     try:
-        assert db.schema_version == 3
+        assert db.schema_version == 4
         rows = db.db.execute("SELECT chave_admin_hash FROM clientes").fetchall()
         assert rows == [(None,), (None,)]  # old chains: no key until one is issued
         _, balcao = counter(db, "123456")

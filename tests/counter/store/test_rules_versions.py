@@ -112,7 +112,7 @@ def test_rules_set_before_the_history_become_version_1(tmp_path):
     old.conn.close()
     db = Database(path)
     try:
-        assert db.schema_version == 3
+        assert db.schema_version == 4
         with_rules, without = (
             db.db.execute("SELECT id FROM clientes WHERE codigo = ?", [c]).fetchone()[0]
             for c in ("123456", "654321")

@@ -1,11 +1,13 @@
 """The Trio shell of the management API: check the chain's key, ask the store, answer.
 
-Every handler starts from the chain the bearer key names, and every query is scoped to that
-chain's id: another chain's counter is "not found", exactly like one that does not exist.
+Every handler starts from the chain the bearer key (or the panel's session cookie) names, and
+every query is scoped to that chain's id: another chain's counter is "not found", exactly like
+one that does not exist.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -17,21 +19,36 @@ from balto.core.errors import NotFound, TooManyRequests, Unauthorized
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
 from balto.core.limits import TokenBuckets, network_of
+from balto.counter.admin import sessions
 from balto.counter.admin.auth import COUNTER_NOT_FOUND, INVALID_KEY, bearer_key, counter_id
 from balto.counter.admin.report import build_report, parse_query
 from balto.counter.store import Cliente, CounterRecord
+from balto.counter.store.sessions import NewSession
 from balto.counter.ws.session import CounterServices
 
 NO_STORE = (("Cache-Control", "no-store"),)  # a chain's data: no cache keeps a copy
 
 
-class ChainKeys:
-    """Who a management call is: the chain whose ``chave_admin`` it bears, else 401.
+@dataclasses.dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a management call is: the chain, and the panel session when the cookie (not the
+    bearer key) authenticated it."""
 
-    Keys are 256 random bits, so guessing is hopeless; but every wrong key costs the single
-    store thread a lookup that counters' auth and feedback wait behind. So wrong keys are
-    counted per client network (``CHAVE_ADMIN_FAILURES_BURST``, then one per
-    ``CHAVE_ADMIN_FAILURE_REFILL_S``), and past that the network gets 429 before any lookup.
+    cliente: Cliente
+    sessao: str | None = None
+    expira_em: str | None = None
+
+
+class ChainKeys:
+    """Who a management call is: the chain whose ``chave_admin`` it bears, or whose panel
+    session its cookie names (then a state-changing call must pass the CSRF checks: 403);
+    else 401. The bearer key wins when a request carries both.
+
+    Keys and session ids are 256 random bits, so guessing is hopeless; but every wrong one
+    costs the single store thread a lookup that counters' auth and feedback wait behind. So
+    wrong keys, forged or expired cookies and failed logins are counted per client network
+    (``CHAVE_ADMIN_FAILURES_BURST``, then one per ``CHAVE_ADMIN_FAILURE_REFILL_S``), and past
+    that the network gets 429 before any lookup.
     """
 
     def __init__(self, services: CounterServices) -> None:
@@ -44,6 +61,37 @@ class ChainKeys:
         )
 
     async def chain_of(self, request: Request) -> Cliente:
+        return (await self.caller(request)).cliente
+
+    async def caller(self, request: Request) -> Caller:
+        network = self._admit(request)
+        try:
+            authorization = request.header("authorization")
+            sessao = sessions.session_cookie(request)
+            if authorization is None and sessao is not None:
+                caller = await self._session(sessao)
+            else:
+                caller = Caller(await self._bearer(authorization))
+        except Unauthorized:
+            self.failures.spend(network, trio.current_time())
+            raise
+        if caller.sessao is not None:
+            sessions.check_state_change(request, caller.sessao)
+        return caller
+
+    async def login(self, request: Request, email: str, chave_admin: str) -> NewSession:
+        """A new panel session for the chain of this e-mail and key; else 401, counted."""
+        network = self._admit(request)
+        store = self.services.store
+        ttl_s = self.services.config.sessao_ttl_s
+        new = await store.run(store.database.login, email, chave_admin, ttl_s)
+        if new is None:
+            self.failures.spend(network, trio.current_time())
+            raise Unauthorized(sessions.WRONG_LOGIN)
+        return new
+
+    def _admit(self, request: Request) -> str:
+        """The client's network, unless it spent its wrong tries: then 429."""
         network = f"addr:{network_of(request.client)}"
         wait_s = self.failures.retry_after_s(network, trio.current_time())
         if wait_s:
@@ -51,16 +99,25 @@ class ChainKeys:
             raise TooManyRequests(
                 f"Muitas chaves erradas; tente de novo em {wait_s} s", retry_after_s=wait_s
             )
-        try:
-            key = bearer_key(request.header("authorization"))
-            store = self.services.store
-            cliente = await store.run(store.database.cliente_for_chave_admin, key)
-            if cliente is None:
-                raise Unauthorized(INVALID_KEY)
-        except Unauthorized:
-            self.failures.spend(network, trio.current_time())
-            raise
+        return network
+
+    async def _bearer(self, authorization: str | None) -> Cliente:
+        key = bearer_key(authorization)
+        store = self.services.store
+        cliente = await store.run(store.database.cliente_for_chave_admin, key)
+        if cliente is None:
+            raise Unauthorized(INVALID_KEY)
         return cliente
+
+    async def _session(self, sessao: str) -> Caller:
+        if not sessions.well_formed(sessao):
+            raise Unauthorized(sessions.INVALID_SESSION)
+        store = self.services.store
+        found = await store.run(store.database.session, sessao)
+        if found is None:
+            raise Unauthorized(sessions.INVALID_SESSION)
+        cliente, expira_em = found
+        return Caller(cliente, sessao, expira_em)
 
 
 class AdminApi:
@@ -103,11 +160,18 @@ class AdminApi:
         return json_response(200, answer, headers=NO_STORE)
 
     async def rotacionar_chave(self, request: Request) -> Response:
-        """A new chave_admin for the chain, shown this once; the one used here stops working."""
-        cliente = await self._cliente(request)
+        """A new chave_admin for the chain, shown this once; the one used here stops working,
+        and so do the chain's panel sessions (the cookie of this call, if any, is removed)."""
+        caller = await self.keys.caller(request)
         store = self.services.store
-        chave = await store.run(partial(store.database.issue_chave_admin, cliente_id=cliente.id))
-        return json_response(200, {"chave_admin": chave}, headers=NO_STORE)
+        chave = await store.run(
+            partial(store.database.issue_chave_admin, cliente_id=caller.cliente.id)
+        )
+        headers: tuple[tuple[str, str], ...] = NO_STORE
+        if caller.sessao is not None:
+            secure = request.scheme == "https"
+            headers = (*NO_STORE, ("Set-Cookie", sessions.clear_cookie(secure=secure)))
+        return json_response(200, {"chave_admin": chave}, headers=headers)
 
     async def relatorios(self, request: Request) -> Response:
         cliente = await self._cliente(request)

@@ -25,9 +25,10 @@ from balto.counter.cadastro.secrets import (
     same_secret,
 )
 from balto.counter.cadastro.validate import INVALID_CODE, NewBalcao, NewCliente
-from balto.counter.store import rules
+from balto.counter.store import rules, sessions
 from balto.counter.store.rules import RulesVersion, RulesVersionSummary
 from balto.counter.store.schema import migrate
+from balto.counter.store.sessions import NewSession
 from balto.counter.store.tx import transaction
 
 DUPLICATE = "Email ou código já existe..."
@@ -279,7 +280,7 @@ class Database:
         """Issue the chain a new management key, by id (rotation through the API) or by codigo
         (the operator's ``balto chave-admin``, for chains registered before keys existed and
         for a key that leaked): the old key stops working at once. The key is returned this
-        once; only its hash is kept."""
+        once; only its hash is kept. The chain's panel sessions end with the old key."""
         if (cliente_id is None) == (codigo is None):
             raise ValueError("exactly one of cliente_id and codigo")
         chave = new_chave_admin()
@@ -290,11 +291,35 @@ class Database:
                     "UPDATE clientes SET chave_admin_hash = ? WHERE " + where,
                     [hash_chave_admin(chave), value],
                 )
+                self.db.execute(
+                    "DELETE FROM sessoes WHERE cliente_id IN (SELECT id FROM clientes WHERE "
+                    + where
+                    + ")",
+                    [value],
+                )
         except sqlite3.Error as exc:
             raise StorageError(f"Falha ao gravar a chave de administração: {exc}") from exc
         if cursor.rowcount == 0:
             raise BadRequest(INVALID_CODE)
         return chave
+
+    # -- the panel's sessions (store.sessions) --------------------------------------------
+
+    def login(self, email: str, chave_admin: str, ttl_s: float) -> NewSession | None:
+        """A new session when e-mail and key are the same chain's, else None."""
+        cliente_id = sessions.login_chain(self.db, email, chave_admin)
+        return None if cliente_id is None else sessions.create(self.db, cliente_id, ttl_s)
+
+    def session(self, sessao: str) -> tuple[Cliente, str] | None:
+        """The chain of a live session and when the session expires, or None."""
+        found = sessions.find(self.db, sessao)
+        if found is None:
+            return None
+        cliente = Cliente(id=found.cliente_id, codigo=found.codigo, razao_social=found.razao_social)
+        return cliente, found.expira_em
+
+    def end_session(self, sessao: str) -> None:
+        sessions.end(self.db, sessao)
 
     def balcoes_of(self, cliente_id: int) -> list[CounterRecord]:
         try:

@@ -94,7 +94,22 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """The panel's login sessions: only the SHA-256 of the random session id is kept (the
+    cookie is the secret), with the chain and an absolute expiry (UTC ISO 8601). A row past
+    ``expira_em`` no longer authenticates; expired rows are purged at the next login."""
+    db.table("sessoes").create(
+        {"id": int, "cliente_id": int, "sessao_hash": str, "criado_em": str, "expira_em": str},
+        pk="id",
+        not_null={"cliente_id", "sessao_hash", "criado_em", "expira_em"},
+        foreign_keys=[("cliente_id", "clientes", "id")],
+    )
+    db.table("sessoes").create_index(["sessao_hash"], unique=True)
+    db.table("sessoes").create_index(["cliente_id"])
+    db.table("sessoes").create_index(["expira_em"])
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
 
 
 def migrate(db: sqlite_utils.Database) -> int:
