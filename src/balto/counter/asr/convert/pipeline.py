@@ -67,10 +67,18 @@ class _ShapeTracker:
         hp.n_audio_head = self.heads.get("encoder", hp.n_audio_state // HEAD_DIM)
         hp.n_text_head = self.heads.get("decoder", hp.n_text_state // HEAD_DIM)
         hp.ftype = ggml.file_ftype(weights)
-        missing = [name for name, value in (
-            ("n_vocab", hp.n_vocab), ("n_audio_ctx", hp.n_audio_ctx), ("n_text_ctx", hp.n_text_ctx),
-            ("n_mels", hp.n_mels), ("n_audio_layer", hp.n_audio_layer),
-            ("n_text_layer", hp.n_text_layer)) if value <= 0]
+        missing = [
+            name
+            for name, value in (
+                ("n_vocab", hp.n_vocab),
+                ("n_audio_ctx", hp.n_audio_ctx),
+                ("n_text_ctx", hp.n_text_ctx),
+                ("n_mels", hp.n_mels),
+                ("n_audio_layer", hp.n_audio_layer),
+                ("n_text_layer", hp.n_text_layer),
+            )
+            if value <= 0
+        ]
         if missing:
             raise ConversionError(f"modelo incompleto: faltam dados para {', '.join(missing)}")
         return hp
