@@ -29,6 +29,7 @@ from balto.counter.cadastro.secrets import same_secret
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.config import CounterConfig
 from balto.counter.metrics import CounterMetrics
+from balto.counter.panel.site import PanelSite
 from balto.counter.store import Database, Store
 from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.session import CounterServices, counter_session
@@ -68,6 +69,7 @@ class BaltoApp:
         RulesApi(services, keys).install(self.router)
         SessionApi(keys).install(self.router)
         FeedApi(services, keys).install(self.router)
+        PanelSite().install(self.router)
 
     # -- the HttpApp protocol -------------------------------------------------------------
 

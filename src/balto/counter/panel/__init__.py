@@ -1,0 +1,1 @@
+"""The chain managers' web panel at ``/painel``: static files (``static/``) and their routes."""

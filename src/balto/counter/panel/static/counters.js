@@ -1,0 +1,89 @@
+// "Balcões": the chain's counters, online now or not, and revoking one (after a confirmation
+// dialog). A revoked counter's key stops working and its open connection is closed at once.
+
+import { ApiError, call } from "./api.js";
+import { byId, el, formatDateTime, showError } from "./dom.js";
+
+export class Counters {
+  constructor(onList) {
+    this.onList = onList; // called with the fresh list (today's "online" count)
+    this.pending = null; // the counter the confirmation dialog is about
+    byId("balcoes-atualizar").addEventListener("click", () => this.refresh());
+    const dialog = byId("confirmar");
+    dialog.addEventListener("close", () => {
+      const counter = this.pending;
+      this.pending = null;
+      if (counter && dialog.returnValue === "revogar") this.revoke(counter);
+      else if (counter) this.focusRow(counter.id);
+    });
+  }
+
+  async refresh() {
+    try {
+      const { body } = await call("GET", "/api/balcoes");
+      this.render(body.balcoes);
+      this.onList(body.balcoes);
+      showError("balcoes-erro", null);
+    } catch (error) {
+      showError("balcoes-erro", error);
+    }
+  }
+
+  render(list) {
+    const rows = list.map((counter) => {
+      const state = counter.revogado_em ? "revogado" : counter.online ? "online" : "offline";
+      const label = { revogado: "Revogado", online: "Online", offline: "Offline" }[state];
+      const action = counter.revogado_em
+        ? el("span", { class: "nota" }, `desde ${formatDateTime(counter.revogado_em)}`)
+        : el("button", { type: "button", class: "perigo", "data-revogar": counter.id,
+            "aria-label": `Revogar ${counter.nome_balcao}` }, "Revogar");
+      if (action.tagName === "BUTTON") action.addEventListener("click", () => this.confirm(counter));
+      return el(
+        "tr",
+        { "data-balcao": counter.id, "data-estado": state },
+        el("th", { scope: "row" }, counter.nome_balcao),
+        el("td", {}, el("span", { class: `selo ${state}` }, label)),
+        el("td", {}, formatDateTime(counter.visto_em)),
+        el("td", {}, formatDateTime(counter.criado_em)),
+        el("td", {}, action),
+      );
+    });
+    if (rows.length === 0) {
+      rows.push(el("tr", {}, el("td", { colspan: "5" }, "Nenhum balcão cadastrado ainda.")));
+    }
+    byId("balcoes-linhas").replaceChildren(...rows);
+  }
+
+  confirm(counter) {
+    this.pending = counter;
+    byId("confirmar-texto").textContent =
+      `“${counter.nome_balcao}” deixará de funcionar na hora: a chave dele é invalidada e a ` +
+      "conexão aberta é encerrada. Para voltar a usar o balcão será preciso cadastrá-lo de novo.";
+    const dialog = byId("confirmar");
+    dialog.returnValue = "";
+    dialog.showModal();
+  }
+
+  async revoke(counter) {
+    try {
+      const { body } = await call("POST", `/api/balcoes/${counter.id}/revogar`);
+      const closed = body.sessoes_encerradas;
+      byId("balcoes-aviso").textContent =
+        `${counter.nome_balcao} revogado` + (closed ? ` (${closed} conexão encerrada).` : ".");
+      showError("balcoes-erro", null);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      showError("balcoes-erro", error);
+    }
+    await this.refresh();
+    this.focusRow(counter.id);
+  }
+
+  focusRow(id) {
+    const row = document.querySelector(`tr[data-balcao="${id}"] th`);
+    if (row) {
+      row.setAttribute("tabindex", "-1");
+      row.focus();
+    }
+  }
+}
