@@ -15,12 +15,13 @@ test: system-deps $(STAMP) model lint typecheck contracts pytest container-test
 
 setup: system-deps $(STAMP) model
 
-# espeak-ng synthesises the Portuguese test speech; sox converts audio for auto_test.py users.
+# espeak-ng synthesises the Portuguese test speech; sox converts audio for auto_test.py users;
+# chromium (headless) runs the panel's browser test (tests/e2e/test_panel_browser.py).
 system-deps:
-	@if ! command -v espeak-ng >/dev/null 2>&1; then \
-		echo "installing espeak-ng and sox (Debian)"; \
+	@if ! command -v espeak-ng >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing espeak-ng, sox and chromium (Debian)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng sox >/dev/null; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng sox chromium >/dev/null; \
 	fi
 
 # podman (with runc), podman-compose and debootstrap build and run the container image for real.
