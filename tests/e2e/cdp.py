@@ -236,6 +236,7 @@ async def open_page(profile: Path, width: int = 1280, height: int = 900) -> Asyn
                 for domain in ("Page", "Runtime", "Log"):
                     await page.send(f"{domain}.enable")
                 await page.send("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_WATCH})
+                await page.send("Emulation.setLocaleOverride", {"locale": "pt-BR"})
                 await page.send(
                     "Emulation.setDeviceMetricsOverride",
                     {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
