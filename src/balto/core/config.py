@@ -114,6 +114,7 @@ class HttpConfig:
     max_header_bytes: int = 16 * 1024
     request_timeout_s: float = 15.0  # to receive a whole request (408)
     keepalive_timeout_s: float = 30.0  # an idle connection is closed after this
+    stream_send_timeout_s: float = 15.0  # a streamed body's chunk not taken by then: closed
     shutdown_grace_s: float = 5.0
     max_connections: int = 4096
     max_connections_per_address: int = 512
@@ -136,6 +137,7 @@ class HttpConfig:
             "max_header_bytes",
             "request_timeout_s",
             "keepalive_timeout_s",
+            "stream_send_timeout_s",
             "max_connections",
             "max_connections_per_address",
             "ws_max_message_bytes",

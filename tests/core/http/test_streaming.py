@@ -119,6 +119,32 @@ async def test_h11_closes_the_generator_when_the_peer_leaves() -> None:
             await app.closed.wait()
 
 
+async def test_h11_a_peer_that_stops_reading_is_closed_after_the_send_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Lockstep: a chunk is sent only when the peer reads it. The client reads the head and
+    then nothing: the stream's next chunk waits STREAM_SEND_TIMEOUT_S, then the connection
+    and the generator end (a live feed nobody reads must not be held forever)."""
+    app = StreamApp()
+    client_stream, server_stream = trio.testing.lockstep_stream_pair()
+    config = HttpConfig(stream_send_timeout_s=7.0)
+    connection = HttpConnection(server_stream, app, config, Lifecycle(), "test")
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(connection.run)
+        client = Client(client_stream)
+        request = h11.Request(method="GET", target="/forever", headers=[("host", "balto")])
+        await client_stream.send_all(
+            client.conn.send(request) + client.conn.send(h11.EndOfMessage())
+        )
+        client.conn.receive_data(await client_stream.receive_some(65536))
+        assert isinstance(client.conn.next_event(), h11.Response)
+        started = trio.current_time()
+        with trio.fail_after(60):  # virtual seconds: without the timeout it never closes
+            await app.closed.wait()
+        assert trio.current_time() - started >= 7.0
+        await client_stream.aclose()
+
+
 async def test_h11_a_bug_in_the_stream_cuts_the_body_and_is_counted() -> None:
     app = StreamApp()
     guard, counter = boundary()

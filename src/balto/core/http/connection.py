@@ -274,7 +274,9 @@ class HttpConnection:
     async def _send_stream(self, stream: BodyStream, *, head: bool) -> None:
         """Each chunk as it comes; the generator is closed however this ends (the peer gone,
         a HEAD). A bug in it ends only this response: logged, and the connection closed
-        without the final chunk, so the client sees the body cut short, not complete."""
+        without the final chunk, so the client sees the body cut short, not complete. A peer
+        that stops reading (a chunk not taken within ``STREAM_SEND_TIMEOUT_S``) is closed too:
+        a live feed must not hold a connection and its buffer forever for nobody."""
         async with aclosing(stream):
             if head:
                 return
@@ -287,7 +289,11 @@ class HttpConnection:
                 if chunk is None:
                     return
                 if chunk:  # an empty Data would end a chunked body early
-                    await self._send(h11.Data(data=chunk))
+                    with trio.move_on_after(self._config.stream_send_timeout_s) as sending:
+                        await self._send(h11.Data(data=chunk))
+                    if sending.cancelled_caught:
+                        log.info("%s: streamed body not read in time: closed", self._client)
+                        raise _Closed
 
     async def _send(self, event: h11.Event) -> None:
         data = self._conn.send(event)
