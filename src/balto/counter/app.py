@@ -21,6 +21,7 @@ from balto.core.listener import serve
 from balto.counter.admin.api import AdminApi, ChainKeys
 from balto.counter.admin.feed import FeedHub
 from balto.counter.admin.feed_api import FeedApi, end_feeds_on_shutdown
+from balto.counter.admin.retention_job import RetentionJob
 from balto.counter.admin.rules_api import RulesApi
 from balto.counter.admin.session_api import SessionApi
 from balto.counter.asr.base import Transcriber
@@ -225,6 +226,8 @@ async def open_balto(
         async with trio.open_nursery() as nursery:
             nursery.start_soon(pool.run)  # loads beside the listener: /health says "iniciando"
             nursery.start_soon(end_feeds_on_shutdown, lifecycle, services.feed)
+            retention = RetentionJob(store, metrics, config.retention_days)
+            nursery.start_soon(retention.run)  # at start, then hourly (LGPD)
             yield BaltoApp(services)
             nursery.cancel_scope.cancel()
     finally:

@@ -29,6 +29,7 @@ ENV_NAMES = {
     "model_size": "BALTO_MODEL_SIZE",
     "cache_dir": "BALTO_CACHE_DIR",
     "language": "BALTO_LANGUAGE",
+    "retention_days": "RETENCAO_DIAS",
 }
 
 
@@ -53,6 +54,9 @@ class CounterConfig:
     sessao_ttl_s: float = 8 * 3600.0  # a panel login lasts this long (absolute, not sliding)
     ao_vivo_keepalive_s: float = 15.0  # a comment line on an idle live feed this often
     ao_vivo_buffer_events: int = 256  # per live-feed subscriber; past it the oldest are lost
+
+    # Privacy (LGPD)
+    retention_days: int = 365  # RETENCAO_DIAS: interactions older are deleted; 0 keeps all
 
     # Counter WebSocket
     auth_timeout_s: float = 10.0
@@ -131,6 +135,8 @@ class CounterConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} deve ser positivo")
+        if self.retention_days < 0:
+            raise ConfigError("RETENCAO_DIAS deve ser 0 (guardar tudo) ou um número de dias")
         try:
             ZoneInfo(self.report_timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError) as exc:

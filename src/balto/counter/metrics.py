@@ -59,3 +59,13 @@ class CounterMetrics(ServerMetrics):
         self.storage_failures = Counter(
             "balto_storage_failures", "Database operations that failed", registry=r
         )
+        self.retention_deleted = Counter(
+            "balto_retention_deleted_interactions",
+            "Interactions deleted for being older than RETENCAO_DIAS",
+            registry=r,
+        )
+        self.retention_failures = Counter(
+            "balto_retention_failures",
+            "Retention passes that failed (tried again at the next interval)",
+            registry=r,
+        )

@@ -255,6 +255,21 @@ class Database:
             raise BadRequest(f"Interação desconhecida: {interacao_id}")
         raise Conflict(f"Feedback já registrado para a interação {interacao_id}")
 
+    def delete_interactions_before(self, before_utc: str, limit: int) -> int:
+        """Delete up to ``limit`` interactions (with their feedback, in the same row) created
+        before ``before_utc`` (ISO 8601 UTC, compared as text); return how many. Rows are
+        taken in insertion order, which is creation order: the oldest go first."""
+        try:
+            with transaction(self.db.conn):
+                cursor = self.db.execute(
+                    "DELETE FROM interacoes WHERE rowid IN (SELECT rowid FROM interacoes"
+                    " WHERE criado_em < ? ORDER BY rowid LIMIT ?)",
+                    [before_utc, limit],
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"Falha ao apagar interações antigas: {exc}") from exc
+        return cursor.rowcount
+
     def interacao(self, interacao_id: str) -> dict[str, object] | None:
         rows = list(self.db.table("interacoes").rows_where("id = ?", [interacao_id], limit=1))
         return rows[0] if rows else None
