@@ -19,6 +19,7 @@ from balto.core.lifecycle import Lifecycle
 from balto.core.limits import Charge, Refused, TokenBuckets, give_back_all, network_of, take_all
 from balto.core.listener import serve
 from balto.counter.admin.api import AdminApi, ChainKeys
+from balto.counter.admin.data_api import DataApi
 from balto.counter.admin.feed import FeedHub
 from balto.counter.admin.feed_api import FeedApi, end_feeds_on_shutdown
 from balto.counter.admin.retention_job import RetentionJob
@@ -70,6 +71,7 @@ class BaltoApp:
         RulesApi(services, keys).install(self.router)
         SessionApi(keys).install(self.router)
         FeedApi(services, keys).install(self.router)
+        DataApi(services, keys).install(self.router)
         PanelSite().install(self.router)
 
     # -- the HttpApp protocol -------------------------------------------------------------

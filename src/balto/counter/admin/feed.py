@@ -25,6 +25,7 @@ FEEDBACK = "feedback"
 LOST = "perdidos"
 END = "fim"
 SHUTTING_DOWN = "Servidor encerrando"
+CHAIN_DELETED = "Os dados da rede foram apagados"
 
 OPENING = b": ao vivo\n\n"  # the first bytes: the browser's EventSource opens at once
 KEEPALIVE = b": keepalive\n\n"  # a comment line: keeps proxies and the peer's timers quiet
@@ -137,6 +138,13 @@ class FeedHub:
         for subscription in subscriptions:
             subscription._push(event)
         return len(subscriptions)
+
+    def end_chain(self, cliente_id: int, reason: str = CHAIN_DELETED) -> int:
+        """End the chain's feeds (its data was deleted: its id may go to a new chain)."""
+        chain = self._by_chain.pop(cliente_id, set())
+        for subscription in chain:
+            subscription._end(reason)
+        return len(chain)
 
     def close(self, reason: str = SHUTTING_DOWN) -> None:
         """End every feed (server shutdown): each sends what it has, then a ``fim`` event."""

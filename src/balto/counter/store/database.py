@@ -25,7 +25,8 @@ from balto.counter.cadastro.secrets import (
     same_secret,
 )
 from balto.counter.cadastro.validate import INVALID_CODE, NewBalcao, NewCliente
-from balto.counter.store import rules, sessions
+from balto.counter.store import chain_data, rules, sessions
+from balto.counter.store.chain_data import DeletedChain
 from balto.counter.store.rules import RulesVersion, RulesVersionSummary
 from balto.counter.store.schema import migrate
 from balto.counter.store.sessions import NewSession
@@ -366,13 +367,23 @@ class Database:
             raise StorageError(f"Falha ao revogar o balcão: {exc}") from exc
         return None if row is None else CounterRecord(*row)
 
-    def touch_balcao(self, balcao_id: int) -> None:
-        """Record that the counter was seen now (a successful auth, the end of a session)."""
+    def touch_balcao(self, balcao_id: int) -> bool:
+        """Record that the counter was seen now (a successful auth, the end of a session);
+        False when the counter no longer exists (its chain deleted its data)."""
         try:
             with transaction(self.db.conn):
-                self.db.execute("UPDATE balcoes SET visto_em = ? WHERE id = ?", [_now(), balcao_id])
+                cursor = self.db.execute(
+                    "UPDATE balcoes SET visto_em = ? WHERE id = ?", [_now(), balcao_id]
+                )
         except sqlite3.Error as exc:
             raise StorageError(f"Falha ao registrar o balcão como visto: {exc}") from exc
+        return cursor.rowcount > 0
+
+    def export_chain(self, cliente_id: int) -> dict[str, object]:
+        return chain_data.export_chain(self.db, cliente_id)
+
+    def delete_chain(self, cliente_id: int) -> DeletedChain:
+        return chain_data.delete_chain(self.db, cliente_id)
 
     def report_rows(self, cliente_id: int, start_utc: str, end_utc: str) -> list[ReportRow]:
         """The chain's interactions created in [start_utc, end_utc) (ISO 8601 UTC strings,

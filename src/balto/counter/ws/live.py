@@ -43,3 +43,13 @@ class LiveSessions:
         for handle in handles:
             handle.set()
         return len(handles)
+
+    def close(self, counter_id: int) -> int:
+        """Signal every open session of the counter to close, without marking the id: for a
+        counter deleted with its chain, whose id SQLite may give to a new counter. A session
+        registered after this finds its counter gone when it records "last seen" (the store
+        runs one call at a time), and its auth fails there."""
+        handles = self._by_counter.get(counter_id, [])
+        for handle in handles:
+            handle.set()
+        return len(handles)

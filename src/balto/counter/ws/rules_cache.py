@@ -56,6 +56,10 @@ class RulesCache:
         detector.use_rules(latest.rules)
         return latest
 
+    def forget(self, cliente_id: int) -> None:
+        """The chain was deleted: drop its rules (SQLite may give its id to a new chain)."""
+        self._by_cliente.pop(cliente_id, None)
+
     def _keep(self, cliente_id: int, chain_rules: ChainRules) -> ChainRules:
         self._by_cliente[cliente_id] = chain_rules
         return chain_rules

@@ -78,9 +78,10 @@ async def _run(ws: WebSocket, services: CounterServices) -> None:
     revoked = trio.Event()
     services.live.add(balcao.id, revoked)
     try:
-        await _touch(services, balcao)
-        # Revoked between the key's lookup and now (the touch included): its auth fails.
-        if revoked.is_set():
+        exists = await _touch(services, balcao)
+        # Revoked or deleted between the key's lookup and now (the touch included): its
+        # auth fails.
+        if revoked.is_set() or not exists:
             await _refuse(ws, proto.auth_failed(), services)
             return
         await ws.send_message(encode(proto.authenticated(balcao.nome_balcao)))
@@ -99,13 +100,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-async def _touch(services: CounterServices, balcao: Balcao) -> None:
-    """Record "last seen" (at auth and when the session ends); a failure costs only that."""
+async def _touch(services: CounterServices, balcao: Balcao) -> bool:
+    """Record "last seen" (at auth and when the session ends); a failure costs only that.
+    False when the counter is gone (deleted with its chain's data)."""
     try:
-        await services.store.run(services.store.database.touch_balcao, balcao.id)
+        return await services.store.run(services.store.database.touch_balcao, balcao.id)
     except StorageError as exc:
         log.error("balcao %s: last seen not recorded: %s", balcao.id, exc.message)
         services.metrics.storage_failures.inc()
+        return True
 
 
 async def _authenticate(
