@@ -126,3 +126,18 @@ async def test_zero_days_keeps_everything_and_the_job_ends(db, autojump_clock):
     with trio.fail_after(1):
         await job.run()
     assert ids(db) == {ancient}
+
+
+async def test_a_bug_in_a_pass_is_stopped_at_the_boundary_and_counted(db, autojump_clock):
+    balcao_id, _ = seeded(db)
+    interaction(db, balcao_id, timedelta(days=400))
+    metrics = CounterMetrics()
+    job = RetentionJob(InlineStore(db), metrics, 365, now=lambda: NOW)
+
+    def buggy(before_utc: str, limit: int) -> int:
+        raise KeyError("a bug, not a storage failure")
+
+    db.delete_interactions_before = buggy  # type: ignore[method-assign]
+    assert await job.run_once() is None  # the server's task goes on
+    assert metrics.retention_failures._value.get() == 1
+    assert metrics.crashes.labels("retention")._value.get() == 1

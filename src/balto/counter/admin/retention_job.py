@@ -56,24 +56,26 @@ class RetentionJob:
         if before is None:
             return 0
         deleted = 0
-        try:
-            while True:
-                batch = await self.store.run(
-                    self.store.database.delete_interactions_before, before, retention.BATCH_ROWS
-                )
-                deleted += batch
-                self.metrics.retention_deleted.inc(batch)
-                if not retention.more_to_delete(batch):
-                    break
-        except BaltoError as exc:
+        # A bug must not end the server either: the boundary logs and counts it
+        # (balto_crashes_total{boundary="retention"}), and the next hour tries again.
+        with self.metrics.boundary.guard("retention") as guard:
+            try:
+                while True:
+                    batch = await self.store.run(
+                        self.store.database.delete_interactions_before,
+                        before,
+                        retention.BATCH_ROWS,
+                    )
+                    deleted += batch
+                    self.metrics.retention_deleted.inc(batch)
+                    if not retention.more_to_delete(batch):
+                        break
+            except BaltoError as exc:
+                self.metrics.retention_failures.inc()
+                log.error("retention: deleting interactions before %s failed: %s", before, exc)
+                return None
+        if guard.crashed is not None:
             self.metrics.retention_failures.inc()
-            log.error("retention: deleting interactions before %s failed: %s", before, exc)
-            return None
-        except Exception:
-            # A bug must not end the server either: counted, logged with its traceback, and
-            # tried again at the next hour.
-            self.metrics.retention_failures.inc()
-            log.exception("retention: deleting interactions before %s crashed", before)
             return None
         if deleted:
             log.info("retention: %d interactions older than %s deleted", deleted, before)
