@@ -101,6 +101,16 @@ CUSTOMER_SENTENCES = {
         "tô de ressaca",
         "bebi demais ontem no aniversário",
     ],
+    "alerta_dor_peito": ["tô com uma dor no peito desde ontem", "sinto um aperto no peito"],
+    "alerta_falta_ar": ["tô com falta de ar", "não consigo respirar direito"],
+    "alerta_sangue": ["tem sangue nas fezes", "ele tá tossindo sangue", "vomitando sangue"],
+    "alerta_febre_bebe": ["meu bebê tá com febre", "recém-nascido com febre, o que eu faço?"],
+    "alerta_avc": [
+        "minha mãe acordou com a boca torta",
+        "tô com formigamento de um lado",
+        "não consigo mexer o braço",
+    ],
+    "alerta_gravidez": ["tô grávida, posso tomar dipirona?", "grávida pode tomar paracetamol?"],
 }
 
 
@@ -293,8 +303,8 @@ def test_new_rules_mid_session_keep_the_cooldown_of_the_rules_still_there() -> N
     edited = next(r for r in RULES.rules if r.id == "febre").to_data()
     edited["mensagem"] = "Sugerir Dipirona"
     sun = {"id": "sol", "categoria": "pele", "gatilhos": ["queimadura de sol"]}
-    sun |= {"mensagem": "Sugerir protetor", "produto": "Protetor"}
-    detector.use_rules(load_rules({"versao": 1, "regras": [edited, sun]}))
+    sun |= {"mensagem": "Sugerir protetor", "produto": "Protetor", "mip": True}
+    detector.use_rules(load_rules({"versao": 2, "regras": [edited, sun]}))
     assert detector.detect("febre", 1.0) == []  # edited, still in cooldown: no repeat
     found = detector.detect("queimadura de sol e dor nas costas", 2.0)
     assert [(o.rule_id, o.mensagem) for o in found] == [("sol", "Sugerir protetor")]

@@ -54,7 +54,7 @@ def test_load_accepts_str_bytes_and_mapping() -> None:
     assert load_rules(json.dumps(data)) == from_mapping
     assert load_rules(json.dumps(data).encode()) == from_mapping
     assert from_mapping.rules[0] == Rule(
-        "febre", "febre", ("febre", "febrinha"), "Sugerir Paracetamol", "Paracetamol", ()
+        "febre", "febre", ("febre", "febrinha"), "Sugerir Paracetamol", "Paracetamol", (), mip=True
     )
 
 
@@ -74,7 +74,7 @@ def test_json_round_trip() -> None:
         (b"\xff\xfe", "UTF-8"),
         ("[]", "objeto JSON"),
         ({"regras": [rule()]}, "falta o campo 'versao'"),
-        ({"versao": 2, "regras": [rule()]}, "versao 2"),
+        ({"versao": 3, "regras": [rule()]}, "versao 3 não suportada (use 2)"),
         ({"versao": True, "regras": [rule()]}, "versao True"),
         ({"versao": 1, "regras": [rule()], "extra": 1}, "campo desconhecido 'extra'"),
         ({"versao": 1, "regras": {}}, "'regras' deve ser uma lista"),

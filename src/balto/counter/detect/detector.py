@@ -3,6 +3,10 @@
 ``find_opportunities`` is pure: every rule with a trigger occurrence that is neither negated
 nor overlapped by one of the rule's exclusions, in rule-set order, at most one per rule
 (its leftmost occurrence, the longest one where several start at the same word).
+Safety wins: when a referral rule (``tipo`` "encaminhar": a red-flag symptom) fires, the
+utterance's product suggestions are dropped, so "meu bebê tá com febre" refers the customer
+to the pharmacist and suggests no antipyretic. This happens before the cooldown, so a
+referral still quiet from a moment ago keeps suppressing the suggestions.
 ``Detector`` adds the cooldown: a rule that fired stays quiet for ``cooldown_s``, so interim
 and final decodes of one utterance give one suggestion.
 
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 
 from balto.counter.detect.negation import is_negated
 from balto.counter.detect.normalize import analyse
-from balto.counter.detect.rules import RuleSet
+from balto.counter.detect.rules import REFER, SUGGEST, RuleSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +29,13 @@ class Opportunity:
     rule_id: str
     categoria: str
     mensagem: str
-    produto: str
+    produto: str  # "" for a referral
     gatilho: str
+    tipo: str = SUGGEST  # "sugerir" or "encaminhar"
+
+    @property
+    def is_referral(self) -> bool:
+        return self.tipo == REFER
 
 
 def find_opportunities(rules: RuleSet, text: str) -> list[Opportunity]:
@@ -52,10 +61,17 @@ def find_opportunities(rules: RuleSet, text: str) -> list[Opportunity]:
             rule = rules.rules[rule_index]
             found.append(
                 Opportunity(
-                    rule.id, rule.categoria, rule.mensagem, rule.produto, tokens.span(start, end)
+                    rule.id,
+                    rule.categoria,
+                    rule.mensagem,
+                    rule.produto,
+                    tokens.span(start, end),
+                    rule.tipo,
                 )
             )
             break
+    if any(o.is_referral for o in found):
+        return [o for o in found if o.is_referral]
     return found
 
 

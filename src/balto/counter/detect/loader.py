@@ -1,13 +1,23 @@
 """Reading rule sets: the JSON format, strict validation and the shipped default set.
 
-Format (``versao`` 1)::
+Format (``versao`` 2)::
 
-    {"versao": 1,
-     "regras": [{"id": "febre", "categoria": "febre",
+    {"versao": 2,
+     "regras": [{"id": "febre", "tipo": "sugerir", "categoria": "febre",
                  "gatilhos": ["febre", "febrinha"], "mensagem": "Sugerir Paracetamol",
-                 "produto": "Paracetamol", "exclusoes": ["febre amarela"]}]}
+                 "produto": "Paracetamol", "mip": true, "exclusoes": ["febre amarela"]},
+                {"id": "alerta_dor_peito", "tipo": "encaminhar", "categoria": "alerta",
+                 "gatilhos": ["dor no peito"],
+                 "mensagem": "Encaminhar ao farmacêutico: dor no peito"}]}
 
-``exclusoes`` is optional; every other field is required and unknown fields are refused.
+``id``, ``categoria``, ``gatilhos`` and ``mensagem`` are required; ``tipo`` defaults to
+"sugerir", which needs ``produto`` and ``"mip": true`` (over-the-counter medicines only);
+"encaminhar" refuses both (``rules._check_kind``). ``exclusoes`` is optional; unknown fields
+are refused.
+
+``versao`` 1 (sets written before the safety policy) is still read: ``tipo`` and ``mip`` do
+not exist there, every rule is a suggestion with a required ``produto``, taken as the chain's
+declaration that it is an MIP. Sets are written back as version 2.
 Problems raise ``InvalidRules`` (a ``BadRequest``) with a Portuguese message that names them.
 """
 
@@ -19,11 +29,20 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from balto.counter.detect.rules import FORMAT_VERSION, InvalidRules, Rule, RuleSet
+from balto.counter.detect.rules import (
+    FORMAT_VERSION,
+    LEGACY_FORMAT_VERSION,
+    SUGGEST,
+    InvalidRules,
+    Rule,
+    RuleSet,
+)
 
 DEFAULT_RULES_FILE = "rules_pt_br.json"
-_REQUIRED = ("id", "categoria", "gatilhos", "mensagem", "produto")
-_OPTIONAL = ("exclusoes",)
+_REQUIRED = ("id", "categoria", "gatilhos", "mensagem")
+_OPTIONAL = ("tipo", "produto", "mip", "exclusoes")
+_LEGACY_REQUIRED = ("id", "categoria", "gatilhos", "mensagem", "produto")
+_LEGACY_OPTIONAL = ("exclusoes",)
 
 
 def load_rules(data: str | bytes | Mapping[str, Any]) -> RuleSet:
@@ -38,12 +57,13 @@ def load_rules(data: str | bytes | Mapping[str, Any]) -> RuleSet:
         raise InvalidRules("o conjunto de regras deve ser um objeto JSON com 'versao' e 'regras'")
     _check_fields(parsed, required=("versao", "regras"), optional=(), where="conjunto")
     version = parsed["versao"]
-    if type(version) is not int or version != FORMAT_VERSION:
+    if type(version) is not int or version not in (FORMAT_VERSION, LEGACY_FORMAT_VERSION):
         raise InvalidRules(f"versao {version!r} não suportada (use {FORMAT_VERSION})")
     raw_rules = parsed["regras"]
     if not isinstance(raw_rules, list):
         raise InvalidRules("'regras' deve ser uma lista")
-    return RuleSet(tuple(_rule(i, raw) for i, raw in enumerate(raw_rules)))
+    legacy = version == LEGACY_FORMAT_VERSION
+    return RuleSet(tuple(_rule(i, raw, legacy=legacy) for i, raw in enumerate(raw_rules)))
 
 
 @functools.cache
@@ -82,15 +102,24 @@ def _check_fields(
         raise InvalidRules(f"{where}: falta o campo {', '.join(map(repr, missing))}")
 
 
-def _rule(index: int, raw: object) -> Rule:
+def _rule(index: int, raw: object, *, legacy: bool) -> Rule:
     where = f"regras[{index}]"
     if not isinstance(raw, Mapping):
         raise InvalidRules(f"{where}: cada regra deve ser um objeto JSON")
     rule_id = raw.get("id")
     if isinstance(rule_id, str):
         where = f"regra {rule_id!r} ({where})"
-    _check_fields(raw, required=_REQUIRED, optional=_OPTIONAL, where=where)
-    texts = {name: _text(raw[name], f"{where}: {name}") for name in _REQUIRED if name != "gatilhos"}
+    if legacy:
+        _check_fields(raw, required=_LEGACY_REQUIRED, optional=_LEGACY_OPTIONAL, where=where)
+    else:
+        _check_fields(raw, required=_REQUIRED, optional=_OPTIONAL, where=where)
+    texts = {
+        name: _text(raw.get(name, ""), f"{where}: {name}")
+        for name in ("id", "categoria", "mensagem", "produto")
+    }
+    mip = True if legacy else raw.get("mip", False)
+    if type(mip) is not bool:
+        raise InvalidRules(f"{where}: mip deve ser true ou false")
     return Rule(
         id=texts["id"],
         categoria=texts["categoria"],
@@ -98,6 +127,8 @@ def _rule(index: int, raw: object) -> Rule:
         mensagem=texts["mensagem"],
         produto=texts["produto"],
         exclusoes=_phrases(raw.get("exclusoes", []), f"{where}: exclusoes"),
+        tipo=_text(raw.get("tipo", SUGGEST), f"{where}: tipo"),
+        mip=mip,
     )
 
 

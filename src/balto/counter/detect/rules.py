@@ -1,7 +1,10 @@
 """Rules (data) and rule sets (validated, compiled for matching).
 
-A ``Rule`` maps trigger phrases (``gatilhos``, natural Portuguese as customers say them) to a
-suggestion (``mensagem``, ``produto``). ``exclusoes`` are phrases that veto the rule where
+A ``Rule`` maps trigger phrases (``gatilhos``, natural Portuguese as customers say them) to
+either a product suggestion (``tipo`` "sugerir": ``mensagem``, ``produto``, which must be an
+over-the-counter medicine, ``mip`` true) or a referral to the pharmacist (``tipo``
+"encaminhar": ``mensagem`` only, no product; red-flag symptoms). A rule is never both.
+``exclusoes`` are phrases that veto the rule where
 they overlap a trigger occurrence ("febre amarela" vetoes "febre"); they match exactly
 (normalised, stopwords ignored, small gaps allowed), never fuzzily, so that a veto cannot
 swallow a genuine complaint heard with a slip. Negation ("não tenho febre") is handled for
@@ -23,7 +26,11 @@ from balto.counter.detect.matcher import Phrase, PhraseMatcher
 from balto.counter.detect.negation import NEGATION_WORDS
 from balto.counter.detect.normalize import content_words, normalize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_FORMAT_VERSION = 1  # read only: every rule a suggestion, written before ``tipo``/``mip``
+SUGGEST = "sugerir"
+REFER = "encaminhar"
+KINDS = (SUGGEST, REFER)
 MAX_RULES = 500
 MAX_PHRASES_PER_RULE = 200
 MAX_PHRASE_WORDS = 8  # content words
@@ -44,16 +51,25 @@ class Rule:
     mensagem: str
     produto: str
     exclusoes: tuple[str, ...] = ()
+    tipo: str = SUGGEST
+    mip: bool = False  # the product is an over-the-counter medicine (required to suggest it)
+
+    @property
+    def is_referral(self) -> bool:
+        return self.tipo == REFER
 
     def to_data(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
+            "tipo": self.tipo,
             "categoria": self.categoria,
             "gatilhos": list(self.gatilhos),
             "mensagem": self.mensagem,
-            "produto": self.produto,
-            "exclusoes": list(self.exclusoes),
         }
+        if not self.is_referral:
+            data |= {"produto": self.produto, "mip": self.mip}
+        data["exclusoes"] = list(self.exclusoes)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +192,10 @@ def _check_rule(rule_index: int, rule: Rule) -> None:
             f"regras[{rule_index}]: id {rule.id!r} inválido "
             "(use até 64 letras minúsculas sem acento, dígitos, '_' ou '-')"
         )
+    _check_kind(rule_index, rule)
     for name in ("categoria", "mensagem", "produto"):
         value: str = getattr(rule, name)
-        if not value.strip():
+        if not value.strip() and not (name == "produto" and rule.is_referral):
             raise _fail(rule_index, rule.id, f"{name} está vazio")
         if len(value) > MAX_TEXT_CHARS:
             raise _fail(rule_index, rule.id, f"{name} passa de {MAX_TEXT_CHARS} caracteres")
@@ -186,6 +203,36 @@ def _check_rule(rule_index: int, rule: Rule) -> None:
         raise _fail(rule_index, rule.id, "a lista de gatilhos está vazia")
     if len(rule.gatilhos) + len(rule.exclusoes) > MAX_PHRASES_PER_RULE:
         raise _fail(rule_index, rule.id, f"mais de {MAX_PHRASES_PER_RULE} frases")
+
+
+def _check_kind(rule_index: int, rule: Rule) -> None:
+    """The safety policy: a referral carries no product; a suggestion only an MIP."""
+    if rule.tipo not in KINDS:
+        raise _fail(
+            rule_index, rule.id, f"tipo {rule.tipo!r} inválido (use 'sugerir' ou 'encaminhar')"
+        )
+    if rule.is_referral:
+        if rule.mip:
+            raise _fail(
+                rule_index,
+                rule.id,
+                "é encaminhamento ao farmacêutico e sugestão de MIP ao mesmo tempo "
+                "(um encaminhamento não sugere produto; tire 'mip')",
+            )
+        if rule.produto.strip():
+            raise _fail(
+                rule_index,
+                rule.id,
+                f"encaminhamento ao farmacêutico não pode sugerir produto ({rule.produto!r})",
+            )
+    elif not rule.mip:
+        raise _fail(
+            rule_index,
+            rule.id,
+            "sugestão de produto sem a marca de MIP: só medicamentos isentos de prescrição "
+            'podem ser sugeridos ("mip": true); sintomas de alerta usam '
+            '"tipo": "encaminhar"',
+        )
 
 
 def _compile(rules: tuple[Rule, ...]) -> CompiledRules:
