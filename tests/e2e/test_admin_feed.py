@@ -119,6 +119,7 @@ async def test_a_counters_recommendation_and_feedback_reach_only_its_chains_feed
             "balcao_id": counter_id,
             "nome_balcao": "Loja 01",
             "regra": "dor_costas_muscular",
+            "tipo": "sugerir",
             "mensagem": rec["mensagem"],
             "produto": rec["produto"],
             "id_interacao": rec["id_interacao"],

@@ -150,7 +150,7 @@ async def test_invalid_rule_sets_are_refused_as_the_cli_refuses_them(server):
     chain = await new_chain(port, "rede@a.com")
     unknown_field = {"versao": 1, "regras": [SUN | {"preco": 9}]}
     for body, fragment in [
-        ({"versao": 2, "regras": [SUN]}, "versao 2 não suportada (use 1)"),
+        ({"versao": 3, "regras": [SUN]}, "versao 3 não suportada (use 2)"),
         ({"versao": 1, "regras": []}, "o conjunto de regras está vazio"),
         (unknown_field, "regra 'sol' (regras[0]): campo desconhecido 'preco'"),
         ({"versao": 1, "regras": [SUN, SUN]}, "id 'sol' repetido"),
@@ -201,6 +201,7 @@ async def test_dry_run_fires_nothing_saved(server):
         "recomendacoes": [
             {
                 "regra": "dor_costas_muscular",
+                "tipo": "sugerir",
                 "categoria": "dor nas costas e muscular",
                 "mensagem": "Sugerir Dorflex",
                 "produto": "Dorflex",

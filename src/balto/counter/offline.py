@@ -186,6 +186,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
     opportunity, segment = finding.opportunity, finding.segment
     return {
         "regra": opportunity.rule_id,
+        "tipo": opportunity.tipo,
         "categoria": opportunity.categoria,
         "mensagem": opportunity.mensagem,
         "produto": opportunity.produto,
@@ -227,7 +228,8 @@ def to_text(name: str, result: Transcription) -> str:
             when = "durante a fala" if finding.interim else "no fim da fala"
             lines.append(
                 f"    aos {_seconds(finding.at_s)} s ({when}): {o.rule_id}: {o.mensagem} "
-                f"(produto: {o.produto}; gatilho: “{o.gatilho}”)"
+                + (f"(produto: {o.produto}; " if o.produto else "(encaminhamento; ")
+                + f"gatilho: “{o.gatilho}”)"
             )
     else:
         lines.append("  oportunidades: nenhuma")

@@ -56,8 +56,8 @@ def test_dry_run_body():
         with pytest.raises(BadRequest, match=fragment):
             parse_dry_run(body)
     # a rule set sent with the dry run is checked exactly as PUT and the CLI check one
-    with pytest.raises(InvalidRules, match="versao 2 não suportada"):
-        parse_dry_run({"texto": "x", "regras": {"versao": 2, "regras": [SUN]}})
+    with pytest.raises(InvalidRules, match="versao 3 não suportada"):
+        parse_dry_run({"texto": "x", "regras": {"versao": 3, "regras": [SUN]}})
     with pytest.raises(InvalidRules, match="campo desconhecido 'preco'"):
         parse_dry_run({"texto": "x", "regras": {"versao": 1, "regras": [SUN | {"preco": 1}]}})
 
@@ -95,6 +95,7 @@ def test_dry_run_answer():
         "recomendacoes": [
             {
                 "regra": "sol",
+                "tipo": "sugerir",
                 "categoria": "pele",
                 "mensagem": "Sugerir protetor",
                 "produto": "Protetor",

@@ -24,7 +24,21 @@ from balto.counter.ws import protocol as p
                 trigger="dor nas costas",
             ),
             '{"comando": "recomendar", "mensagem": "Sugerir Dorflex", "id_interacao": "i-1",'
-            ' "produto": "Dorflex", "categoria": "dor", "gatilho": "dor nas costas"}',
+            ' "produto": "Dorflex", "categoria": "dor", "gatilho": "dor nas costas",'
+            ' "tipo": "sugerir"}',
+        ),
+        (
+            e.Recommendation(
+                interaction_id="i-2",
+                message="Encaminhar ao farmacêutico: dor no peito",
+                product="",
+                category="alerta",
+                trigger="dor peito",
+                kind="encaminhar",
+            ),
+            '{"comando": "recomendar", "mensagem": "Encaminhar ao farmacêutico: dor no peito",'
+            ' "id_interacao": "i-2", "produto": "", "categoria": "alerta",'
+            ' "gatilho": "dor peito", "tipo": "encaminhar"}',
         ),
         (
             e.FeedbackOk(interaction_id="i-1", result="venda_realizada"),
@@ -35,7 +49,7 @@ from balto.counter.ws import protocol as p
             '{"comando": "erro", "mensagem": "Sessão já autenticada"}',
         ),
     ],
-    ids=["auth_ok", "recomendar", "feedback_ok", "erro"],
+    ids=["auth_ok", "recomendar", "encaminhar", "feedback_ok", "erro"],
 )
 def test_exact_wire_json(event, wire):
     assert e.encode(event) == wire

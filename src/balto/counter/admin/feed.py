@@ -172,11 +172,13 @@ def recommendation_data(
     produto: str | None,
     id_interacao: str,
     em: str,
+    tipo: str = "sugerir",
 ) -> dict[str, Any]:
     return {
         "balcao_id": balcao_id,
         "nome_balcao": nome_balcao,
         "regra": regra,
+        "tipo": tipo,
         "mensagem": mensagem,
         "produto": produto,
         "id_interacao": id_interacao,

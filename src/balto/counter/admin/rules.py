@@ -141,6 +141,7 @@ def dry_run_wire(revision: int | None, found: list[Opportunity]) -> dict[str, An
         "recomendacoes": [
             {
                 "regra": o.rule_id,
+                "tipo": o.tipo,
                 "categoria": o.categoria,
                 "mensagem": o.mensagem,
                 "produto": o.produto,

@@ -3,7 +3,8 @@
 Every text message the server writes is one of the frozen events below, and :func:`encode` is
 the only place that knows the wire spelling. The wire keeps the seed's field names
 (``comando``, ``mensagem``, ``id_interacao``, ``produto``, ``categoria``, ``gatilho``,
-``resultado``, ``sample_rate``, ``balcao``); the events use English names.
+``resultado``, ``sample_rate``, ``balcao``), plus ``tipo`` on ``recomendar`` ("sugerir" or
+"encaminhar"; a referral's ``produto`` is ""); the events use English names.
 
 A socket the server closes carries a :class:`CloseReason`: the close code, a stable machine
 name (the member's ``label``: metric labels, logs) and the Portuguese text the peer reads.
@@ -78,6 +79,7 @@ class Recommendation:
     product: str
     category: str
     trigger: str
+    kind: str = "sugerir"  # "encaminhar": refer to the pharmacist, ``product`` is ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ def _wire(event: OutgoingEvent) -> dict[str, Any]:
                 "produto": event.product,
                 "categoria": event.category,
                 "gatilho": event.trigger,
+                "tipo": event.kind,
             }
         case FeedbackOk():
             return {

@@ -278,6 +278,7 @@ class CounterSession:
                 product=opportunity.produto,
                 category=opportunity.categoria,
                 trigger=opportunity.gatilho,
+                kind=opportunity.tipo,
             )
         )
         self._publish(
@@ -286,6 +287,7 @@ class CounterSession:
                 balcao_id=self.balcao.id,
                 nome_balcao=self.balcao.nome_balcao,
                 regra=opportunity.rule_id,
+                tipo=opportunity.tipo,
                 mensagem=opportunity.mensagem,
                 produto=opportunity.produto,
                 id_interacao=interacao_id,
