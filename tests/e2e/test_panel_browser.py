@@ -101,7 +101,9 @@ async def test_a_manager_uses_the_panel_end_to_end(server, scripted, tmp_path):
             current = json.loads(
                 await page.evaluate("document.getElementById('regras-texto').value")
             )
-            broken = {**current, "regras": [*current["regras"], {**SUN, "cor": "azul"}]}
+            # The exported set is format versao 2: a product suggestion must say it is a MIP.
+            sun = {**SUN, "mip": True}
+            broken = {**current, "regras": [*current["regras"], {**sun, "cor": "azul"}]}
             await page.type_into("#regras-texto", json.dumps(broken, ensure_ascii=False, indent=2))
             await page.click("#regras-salvar")
             await page.wait_for(f"{text_of('#regras-erro')}.includes('cor')")
@@ -113,7 +115,7 @@ async def test_a_manager_uses_the_panel_end_to_end(server, scripted, tmp_path):
             )
             assert [p for p in page.problems if "400" in p] == page.problems != []
             page.problems.clear()  # the refused PUT's 400 was the expected console line
-            fixed = {**current, "regras": [*current["regras"], SUN]}
+            fixed = {**current, "regras": [*current["regras"], sun]}
             await page.type_into("#regras-texto", json.dumps(fixed, ensure_ascii=False, indent=2))
             await page.type_into("#frase", "ontem tive uma queimadura de sol")
             await page.click("#form-testar button[type=submit]")
