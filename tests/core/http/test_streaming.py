@@ -10,15 +10,13 @@ from collections.abc import AsyncGenerator
 import h11
 import trio
 import trio.testing
-from prometheus_client import CollectorRegistry, Counter
 
 from balto.core.asgi import AsgiAdapter
-from balto.core.asgi.types import Message, Received
 from balto.core.config import HttpConfig
 from balto.core.http.connection import HttpConnection, WebSocketHandler
 from balto.core.http.messages import Request, Response
-from balto.core.isolation import Boundary
 from balto.core.lifecycle import Lifecycle
+from tests.core.asgi.test_adapter import Peer, boundary, http_scope
 
 WAIT_S = 5
 
@@ -55,11 +53,6 @@ class StreamApp:
             yield b"c"
         finally:
             self.closed.set()
-
-
-def boundary() -> tuple[Boundary, Counter]:
-    counter = Counter("crashes", "test", ["boundary"], registry=CollectorRegistry())
-    return Boundary(counter), counter
 
 
 class Client:
@@ -166,41 +159,14 @@ async def test_h11_a_bug_in_the_stream_cuts_the_body_and_is_counted() -> None:
     assert app.closed.is_set()
 
 
-class Peer:
-    def __init__(self) -> None:
-        self.to_app, self._inbox = trio.open_memory_channel[Received](16)
-        self._outbox, self.from_app = trio.open_memory_channel[Message](16)
-
-    async def receive(self) -> Received:
-        return await self._inbox.receive()
-
-    async def send(self, message: Message) -> None:
-        await self._outbox.send(message)
-
-    async def next_sent(self) -> Message:
-        with trio.fail_after(WAIT_S):
-            return await self.from_app.receive()
-
-
-def scope(path: str, method: str = "GET") -> dict[str, object]:
-    return {
-        "type": "http",
-        "method": method,
-        "scheme": "https",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [],
-        "client": ("10.0.0.7", 5555),
-    }
-
-
 async def test_asgi_streams_chunks_with_more_body() -> None:
     app, peer = StreamApp(), Peer()
     adapter = AsgiAdapter(app, HttpConfig())
     await peer.to_app.send({"type": "http.request", "body": b"", "more_body": False})
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(adapter, scope("/ticks"), peer.receive, peer.send)
+        nursery.start_soon(
+            adapter, http_scope("/ticks", method="GET", headers=[]), peer.receive, peer.send
+        )
         start = await peer.next_sent()
         assert start["status"] == 200
         assert b"content-length" not in dict(start["headers"])
@@ -218,7 +184,9 @@ async def test_asgi_disconnect_closes_the_generator() -> None:
     adapter = AsgiAdapter(app, HttpConfig())
     await peer.to_app.send({"type": "http.request", "body": b"", "more_body": False})
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(adapter, scope("/forever"), peer.receive, peer.send)
+        nursery.start_soon(
+            adapter, http_scope("/forever", method="GET", headers=[]), peer.receive, peer.send
+        )
         await peer.next_sent()
         await peer.next_sent()
         await peer.to_app.send({"type": "http.disconnect"})
@@ -231,7 +199,7 @@ async def test_asgi_a_bug_in_the_stream_leaves_the_body_unfinished() -> None:
     adapter = AsgiAdapter(app, HttpConfig(), boundary=guard)
     await peer.to_app.send({"type": "http.request", "body": b"", "more_body": False})
     with trio.fail_after(WAIT_S):
-        await adapter(scope("/bug"), peer.receive, peer.send)
+        await adapter(http_scope("/bug", method="GET", headers=[]), peer.receive, peer.send)
     sent = [peer.from_app.receive_nowait() for _ in range(2)]
     assert sent[1]["body"] == b"a" and sent[1]["more_body"] is True
     try:
