@@ -14,13 +14,6 @@ from balto.counter.store.schema import _v1
 from balto.counter.store.tx import transaction
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "registro.db")
-    yield database
-    database.close()
-
-
 def chain(db, email="a@b.com"):
     return db.create_cliente(
         parse_cliente({"email": email, "razao_social": "Rede", "telefone": "11999998888"})

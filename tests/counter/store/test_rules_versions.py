@@ -16,13 +16,6 @@ RULES = '{"versao": 1, "regras": [{"id": "sol", "categoria": "pele", "gatilhos":
 RULES += ' "mensagem": "Sugerir protetor", "produto": "Protetor", "exclusoes": []}]}'
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "registro.db")
-    yield database
-    database.close()
-
-
 def chain(db, email="a@b.com"):
     keys = db.create_cliente(
         parse_cliente({"email": email, "razao_social": "Rede", "telefone": "11999998888"})

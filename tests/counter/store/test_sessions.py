@@ -3,24 +3,8 @@
 
 import time
 
-import pytest
-
-from balto.counter.cadastro.validate import parse_cliente
-from balto.counter.store import Database
 from balto.counter.store.sessions import hash_session
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "registro.db")
-    yield database
-    database.close()
-
-
-def chain(db, email="a@b.com"):
-    return db.create_cliente(
-        parse_cliente({"email": email, "razao_social": "Rede", "telefone": "11999998888"})
-    )
+from tests.counter.store.test_management import chain
 
 
 def test_login_needs_the_same_chains_email_and_key_and_stores_only_a_hash(db):
