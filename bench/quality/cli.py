@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             results["oportunidades"] = labelled.measure_opportunities(
                 hear, items, conditions=conditions, progress=progress
             )
-            results["leitura"] = labelled.measure_reading(reading(config, rules), items)
+            results["leitura"] = labelled.measure_reading(reading(rules), items)
     if "fluxo" in parts:
         recordings = real_recordings()
         if args.rapido:

@@ -10,6 +10,7 @@ import dataclasses
 from balto.counter.asr.base import Transcriber
 from balto.counter.audio.types import Audio
 from balto.counter.config import CounterConfig
+from balto.counter.detect import find_opportunities
 from balto.counter.detect.rules import RuleSet
 from balto.counter.offline import transcribe_audio
 from balto.counter.pipeline import counter_pipeline
@@ -35,11 +36,10 @@ def hearing(
     return hear
 
 
-def reading(config: CounterConfig, rules: RuleSet) -> Read:
-    """The rules a fresh counter's detector fires on a text (no cooldown across items)."""
+def reading(rules: RuleSet) -> Read:
+    """The rules the server's detector fires on a text (one text at a time: no cooldown)."""
 
     def read(text: str) -> frozenset[str]:
-        detector = counter_pipeline(config, rules, config.language).detector
-        return frozenset(o.rule_id for o in detector.detect(text, 0.0))
+        return frozenset(o.rule_id for o in find_opportunities(rules, text))
 
     return read

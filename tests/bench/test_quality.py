@@ -133,7 +133,7 @@ def test_small_real_run_through_the_report(transcriber) -> None:
     assert ops["sala sem ruído"]["ajuste"]["recall_frases"] in (0.5, 1.0)  # accented voices slip
     assert ops["sala sem ruído"]["reservada"]["neutras_com_alarme"] == 0
     assert 0.0 <= ops["sala sem ruído"]["reservada"]["wer"] < 0.5  # "Vocês aceitam pix?"
-    read = labelled.measure_reading(reading(CounterConfig.from_env({}), rules), items)
+    read = labelled.measure_reading(reading(rules), items)
     assert read["ajuste"]["recall_frases"] == 1.0 and read["reservada"]["neutras_com_alarme"] == 0
     table = markdown({"wer": wer, "oportunidades": ops, "leitura": read})
     assert "| limpo |" in table and "| sala sem ruído | reservada |" in table
