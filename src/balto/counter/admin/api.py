@@ -181,7 +181,8 @@ class AdminApi:
         rows = await store.run(store.database.report_rows, cliente.id, start, end)
         # Counting may take a while on a long range: off the event loop, off the store thread.
         report = await trio.to_thread.run_sync(
-            partial(build_report, rows, query, self.zone, self.zone_name)
+            partial(build_report, rows, query, self.zone, self.zone_name),
+            limiter=self.services.admin_threads,
         )
         if query.format == "csv":
             disposition = f'attachment; filename="{report.csv_filename()}"'

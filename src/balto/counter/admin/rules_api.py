@@ -48,7 +48,9 @@ class RulesApi:
         request.json_object()  # Content-Type, size and the JSON limits, as every body
         # Then the CLI's own reading of the file (also refusing repeated keys); compiling a
         # large set takes a while: off the event loop.
-        rules = await trio.to_thread.run_sync(load_rules, request.body)
+        rules = await trio.to_thread.run_sync(
+            load_rules, request.body, limiter=self.services.admin_threads
+        )
         return await self._write(cliente.id, rules, expected)
 
     async def restore_default(self, request: Request) -> Response:
@@ -78,7 +80,9 @@ class RulesApi:
         nothing is saved and no cooldown applies."""
         cliente = await self.keys.chain_of(request)
         body = request.json_object()
-        parsed = await trio.to_thread.run_sync(wire.parse_dry_run, body)
+        parsed = await trio.to_thread.run_sync(
+            wire.parse_dry_run, body, limiter=self.services.admin_threads
+        )
         revision: int | None = None
         rules = parsed.regras
         if rules is None:
@@ -86,7 +90,9 @@ class RulesApi:
             version = await store.run(store.database.current_rules, cliente.id)
             chain_rules = self.services.rules.for_chain(cliente.id, version.numero, version.regras)
             revision, rules = chain_rules.revision, chain_rules.rules
-        found = await trio.to_thread.run_sync(find_opportunities, rules, parsed.texto)
+        found = await trio.to_thread.run_sync(
+            find_opportunities, rules, parsed.texto, limiter=self.services.admin_threads
+        )
         return json_response(200, wire.dry_run_wire(revision, found), headers=NO_STORE)
 
     async def _write(

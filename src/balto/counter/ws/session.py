@@ -53,6 +53,11 @@ class CounterServices:
     lifecycle: Lifecycle
     rules: RulesCache
     live: LiveSessions = dataclasses.field(default_factory=LiveSessions)
+    # The management API's CPU work (reports, rule compiles, dry runs) off the event loop: one
+    # thread at a time, so managers never take more than one core from recognition.
+    admin_threads: trio.CapacityLimiter = dataclasses.field(
+        default_factory=lambda: trio.CapacityLimiter(1)
+    )
     feed: FeedHub = dataclasses.field(default_factory=FeedHub)
 
 
