@@ -23,11 +23,12 @@ from balto.counter.detect import default_rules, load_rules
 from balto.counter.offline import (
     Transcription,
     load_recording,
+    merge_words,
     to_json,
     to_text,
     transcribe_recording,
 )
-from balto.counter.pipeline import counter_pipeline, decode_options
+from balto.counter.pipeline import DecodePolicy, counter_pipeline, decode_options
 from tests.counter.audio.speech_fixtures import needs_espeak, sentence
 
 pytestmark = needs_espeak
@@ -203,3 +204,28 @@ def test_a_recording_that_starts_mid_speech_keeps_its_first_words() -> None:
     first = result.segments[0]
     assert first.start_s == 0.0
     assert first.end_s >= len(speech) / SAMPLE_RATE_HZ - 0.05
+
+
+def test_windows_of_an_utterance_join_without_the_words_their_overlap_repeats() -> None:
+    assert merge_words("tô com uma dor", "Dor nas costas") == "tô com uma dor nas costas"
+    assert merge_words("boa tarde, tô com", "tô com febre") == "boa tarde, tô com febre"
+    assert merge_words("bom dia", "quanto custa") == "bom dia quanto custa"
+    assert merge_words("", "quanto custa") == "quanto custa"
+    assert merge_words("a a a", "a a a b", most=2) == "a a a a b"  # only up to `most` words
+
+
+def test_a_windowed_policy_hears_each_stretch_once_and_keeps_the_whole_utterance() -> None:
+    long = np.concatenate([sentence(0), quiet(0.45), sentence(1)])  # one utterance, a pause
+    audio = np.concatenate([quiet(0.5), long, quiet(1.5)])
+    config = CounterConfig.from_env({})
+    policy = DecodePolicy(pause_interim_s=0.3, window_overlap_s=0.5, skip_covered_finals=True)
+    whisper = FakeWhisper(lambda i, s: f"parte {i}")
+    pipeline = counter_pipeline(config, default_rules(), "pt", policy=policy)
+    recording = load_recording(wav_bytes(audio))
+    result = transcribe_recording(recording, whisper, pipeline)
+    (segment,) = result.segments
+    decoded = sum(seconds for seconds, _ in whisper.calls)
+    # every window after the first starts 0.5 s before the last one's end: about the
+    # utterance once, plus one overlap per window (the final adds nothing: covered)
+    assert decoded < segment.end_s - segment.start_s + 0.5 * len(whisper.calls) + 0.2
+    assert segment.text == " ".join(f"parte {i}" for i in range(len(whisper.calls)))

@@ -127,6 +127,12 @@ async def test_speech_to_recommendation_to_feedback(server, scripted):
     # the decoder got the cliente's language and no vocabulary prompt (it leaks into text)
     assert scripted.calls
     assert {(options.language, options.prompt) for _, options in scripted.calls} == {("pt", "")}
+    # cost accounting: the utterance counted once as speech (pre-roll and tail included)
+    text = (await http(server.port, "GET", "/metrics")).body.decode()
+    spoken_s = len(audio) / 16_000 - 2.0
+    speech_s = float(text.split("\nbalto_speech_seconds_total ")[1].split()[0])
+    assert spoken_s <= speech_s <= spoken_s + 1.2
+    assert "\nbalto_asr_cpu_seconds_total " in text
 
 
 async def test_another_counters_interaction_is_unknown(server):

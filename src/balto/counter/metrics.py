@@ -48,6 +48,16 @@ class CounterMetrics(ServerMetrics):
             "Audio seconds decoded (interim and final)",
             registry=r,
         )
+        self.asr_cpu_seconds = Counter(
+            "balto_asr_cpu_seconds",
+            "Process CPU seconds while at least one decode ran (recognition's cost)",
+            registry=r,
+        )
+        self.speech_seconds = Counter(
+            "balto_speech_seconds",
+            "Speech received: the utterances the segmenter cut, each counted once",
+            registry=r,
+        )
         self.asr_jobs_superseded = Counter(
             "balto_asr_jobs_superseded",
             "Interim decodes skipped because newer audio arrived",

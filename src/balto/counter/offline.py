@@ -31,6 +31,7 @@ from balto.counter.audio.segmenter import DecodeJob
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.audio.wav import WavFormat, decode_wav
 from balto.counter.detect import Opportunity
+from balto.counter.detect.normalize import fold
 from balto.counter.pipeline import CounterPipeline
 from balto.counter.ws.scheduler import Decode
 
@@ -67,9 +68,10 @@ class Segment:
 class Finding:
     """One ``recomendar`` the server would send.
 
-    ``segment`` is the utterance it came from (its final decode; the decode that fired when the
-    final was not heard); ``at_s`` is where the decoded audio ended, when the server would
-    send it; ``interim`` when an interim decode fired it, before the utterance ended.
+    ``segment`` is the utterance it came from, as all its decodes heard it; ``at_s`` is how far
+    the stream had gone when the decode that fired was ready to run (for a final, after the
+    hangover), when the server would start it; ``interim`` when an interim decode fired it,
+    before the utterance ended.
     """
 
     opportunity: Opportunity
@@ -116,18 +118,18 @@ def transcribe_audio(
 ) -> tuple[tuple[Segment, ...], tuple[Finding, ...]]:
     """16 kHz mono ``audio`` through a fresh ``pipeline``: its utterances and what fired."""
     heard = _hear(audio, transcriber, pipeline)
-    finals = {h.job.utterance_id: _segment(h) for h in heard if h.job.final}
+    utterances = _utterances(heard)
     findings = tuple(
         Finding(
             opportunity,
-            segment=finals.get(h.job.utterance_id) or _segment(h),
-            at_s=h.job.end_s - LEAD_IN_S,
+            segment=utterances[h.job.utterance_id],
+            at_s=h.job.ready_at_s - LEAD_IN_S,
             interim=not h.job.final,
         )
         for h in heard
         for opportunity in h.opportunities
     )
-    return tuple(finals.values()), findings
+    return tuple(utterances.values()), findings
 
 
 def _hear(audio: Audio, transcriber: Transcriber, pipeline: CounterPipeline) -> list[_Heard]:
@@ -151,13 +153,46 @@ def _decode_due(transcriber: Transcriber, pipeline: CounterPipeline, heard: list
             continue  # too late to decode: lost, as on the server
         job = step.job
         text = transcriber.transcribe(job.audio, pipeline.options)
+        pipeline.scheduler.decoded(job)
         if text:
-            heard.append(_Heard(job, text, pipeline.detector.detect(text, job.end_s)))
+            heard.append(_Heard(job, text, pipeline.detector.detect(text, job.ready_at_s)))
 
 
-def _segment(heard: _Heard) -> Segment:
-    start_s = max(0.0, heard.job.start_s - LEAD_IN_S)
-    return Segment(start_s, heard.job.end_s - LEAD_IN_S, heard.text)
+def _utterances(heard: list[_Heard]) -> dict[int, Segment]:
+    """Each utterance's text from its decodes, in order.
+
+    A decode from the utterance's start (the final of a whole-utterance policy, or an interim)
+    replaces what came before it; a windowed decode continues it, the words its overlap
+    repeats dropped (:func:`merge_words`).
+    """
+    texts: dict[int, tuple[float, float, str]] = {}
+    for h in heard:
+        job = h.job
+        earlier = texts.get(job.utterance_id)
+        if earlier is None or job.start_s <= earlier[0]:
+            texts[job.utterance_id] = (job.start_s, job.end_s, h.text)
+        else:
+            texts[job.utterance_id] = (earlier[0], job.end_s, merge_words(earlier[2], h.text))
+    return {
+        utterance: Segment(max(0.0, start - LEAD_IN_S), end - LEAD_IN_S, text)
+        for utterance, (start, end, text) in texts.items()
+    }
+
+
+def merge_words(before: str, after: str, *, most: int = 8) -> str:
+    """``before`` continued by ``after``, less the longest run of words (up to ``most``) that
+    ends ``before`` and starts ``after`` again (compared case- and accent-blind)."""
+    head, tail = before.split(), after.split()
+    keys_head = [_word_key(w) for w in head]
+    keys_tail = [_word_key(w) for w in tail]
+    for size in range(min(most, len(head), len(tail)), 0, -1):
+        if keys_head[-size:] == keys_tail[:size]:
+            return " ".join(head + tail[size:])
+    return " ".join(head + tail)
+
+
+def _word_key(word: str) -> str:
+    return "".join(ch for ch in fold(word) if ch.isalnum())
 
 
 # -- output ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from balto.counter.asr.base import DecodeOptions
-from balto.counter.audio.segmenter import Segmenter
+from balto.counter.audio.segmenter import Segmenter, SegmenterConfig
 from balto.counter.config import CounterConfig
 from balto.counter.detect import Detector, RuleSet
 from balto.counter.ws.scheduler import RecognitionScheduler
@@ -28,6 +28,16 @@ class CounterPipeline:
     options: DecodeOptions
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class DecodePolicy:
+    """When a counter's speech is decoded, and how much of it each decode carries."""
+
+    interim_every_s: float = 1.5  # an interim per this much talking
+    pause_interim_s: float | None = None  # an interim at a pause this long (None: never)
+    window_overlap_s: float | None = None  # None: every decode carries the whole utterance
+    skip_covered_finals: bool = False  # no final decode when interims heard all its speech
+
+
 def decode_options(language: str) -> DecodeOptions:
     """Whisper's options for a counter: its language, and no initial prompt.
 
@@ -39,11 +49,25 @@ def decode_options(language: str) -> DecodeOptions:
     return DecodeOptions(language=language)
 
 
-def counter_pipeline(config: CounterConfig, rules: RuleSet, language: str) -> CounterPipeline:
+def counter_pipeline(
+    config: CounterConfig,
+    rules: RuleSet,
+    language: str,
+    *,
+    policy: DecodePolicy | None = None,
+) -> CounterPipeline:
     """A fresh pipeline for one counter speaking ``language`` under ``rules``."""
+    policy = policy or DecodePolicy()
+    segmenter_config = SegmenterConfig(
+        interim_every_s=policy.interim_every_s, pause_interim_s=policy.pause_interim_s
+    )
     return CounterPipeline(
-        segmenter=Segmenter(),
-        scheduler=RecognitionScheduler(final_max_lag_s=config.asr_max_lag_s),
+        segmenter=Segmenter(segmenter_config),
+        scheduler=RecognitionScheduler(
+            final_max_lag_s=config.asr_max_lag_s,
+            window_overlap_s=policy.window_overlap_s,
+            skip_covered_finals=policy.skip_covered_finals,
+        ),
         detector=Detector(rules, cooldown_s=config.recommendation_cooldown_s),
         options=decode_options(language),
     )

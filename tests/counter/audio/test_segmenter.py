@@ -216,3 +216,40 @@ def test_a_reverberant_sentence_is_kept_whole_after_its_first_pause(text: str) -
     spans = [(j.start_s - 1.0, j.end_s - 1.0) for j in finals(run(Segmenter(), audio))]
     covered = sum(max(0.0, min(e, turn.end_s) - max(s, turn.start_s)) for s, e in spans)
     assert covered >= 0.9 * (turn.end_s - turn.start_s)
+
+
+def test_a_pause_after_new_speech_gives_an_interim_before_the_final() -> None:
+    config = SegmenterConfig(pause_interim_s=0.3)
+    audio = np.concatenate([silence(0.5), loud(1.0), silence(0.4), loud(0.6), silence(1.2)])
+    jobs = run(scripted(config), audio)
+    assert [j.final for j in jobs] == [False, False, True]
+    first, second, final = jobs
+    # 0.3 s into each pause; the second pause is the one that ends the utterance
+    assert first.end_s == pytest.approx(0.5 + 1.0 + 0.3)
+    assert first.last_speech_s == pytest.approx(1.5)
+    assert second.end_s == pytest.approx(0.5 + 1.0 + 0.4 + 0.6 + 0.3)
+    assert final.last_speech_s == pytest.approx(2.5)
+
+
+def test_no_pause_interim_without_new_speech_or_when_off() -> None:
+    audio = np.concatenate([silence(0.5), loud(1.0), silence(0.4), loud(1.0), silence(1.2)])
+    assert [j.final for j in run(scripted(), audio)] == [False, True]  # the 1.5 s interim only
+    paused = run(scripted(SegmenterConfig(pause_interim_s=0.3, interim_every_s=10.0)), audio)
+    # one interim per pause after speech; the 1.2 s of silence at the end gives one, not four
+    assert [j.final for j in paused] == [False, False, True]
+
+
+def test_pause_interim_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="pause_interim_s"):
+        SegmenterConfig(pause_interim_s=0.0)
+
+
+def test_since_keeps_the_audio_from_a_stream_position_on() -> None:
+    audio = np.arange(32_000, dtype=np.float32)
+    job = DecodeJob(3, audio, False, 10.0, 12.0, speech_end_s=11.5)
+    later = job.since(11.25)
+    assert later.start_s == pytest.approx(11.25) and later.end_s == 12.0
+    np.testing.assert_array_equal(later.audio, audio[20_000:])
+    assert later.last_speech_s == 11.5
+    assert job.since(9.0) is job
+    assert len(job.since(13.0).audio) == 0

@@ -1,5 +1,6 @@
 """The recognition scheduler, synchronously: no Trio, no recognizer."""
 
+import dataclasses
 import pathlib
 
 import numpy as np
@@ -8,9 +9,11 @@ import pytest
 from balto.counter.audio.segmenter import DecodeJob
 from balto.counter.ws.scheduler import (
     INTERIM_MAX_LAG_S,
+    Covered,
     Decode,
     RecognitionScheduler,
     Skip,
+    Step,
 )
 
 
@@ -19,7 +22,7 @@ def job(utterance: int, start_s: float, end_s: float, *, final: bool) -> DecodeJ
     return DecodeJob(utterance, audio, final, start_s, end_s)
 
 
-def drain(scheduler: RecognitionScheduler, backlog_s: float = 0.0) -> list[Decode | Skip]:
+def drain(scheduler: RecognitionScheduler, backlog_s: float = 0.0) -> list[Step]:
     steps = []
     while (step := scheduler.next_step(backlog_s)) is not None:
         steps.append(step)
@@ -111,3 +114,51 @@ def test_scheduler_is_sans_io():
     for module in (events, protocol, scheduler):
         source = pathlib.Path(module.__file__).read_text(encoding="utf-8")
         assert "import trio" not in source, module.__name__
+
+
+def windowed(**kwargs: object) -> RecognitionScheduler:
+    return RecognitionScheduler(final_max_lag_s=30.0, window_overlap_s=1.0, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_window_decodes_only_what_no_decode_covered_plus_the_overlap():
+    scheduler = windowed()
+    interim, final = job(1, 0.0, 3.0, final=False), job(1, 0.0, 5.0, final=True)
+    scheduler.push([interim], position_s=3.0)
+    (step,) = drain(scheduler)
+    assert step == Decode(interim)  # nothing decoded yet: from the utterance's start
+    scheduler.decoded(step.job)
+    scheduler.push([final], position_s=5.0)
+    (step,) = drain(scheduler)
+    assert isinstance(step, Decode) and step.job.final
+    assert step.job.start_s == pytest.approx(2.0) and step.job.end_s == 5.0
+    assert len(step.job.audio) == 3 * 16_000
+
+
+def test_a_decode_that_did_not_run_leaves_its_audio_to_the_next_job():
+    scheduler = windowed()
+    scheduler.push([job(1, 0.0, 3.0, final=False)], position_s=3.0)
+    drain(scheduler)  # decoded() never called: failed, or superseded in the pool
+    final = job(1, 0.0, 5.0, final=True)
+    scheduler.push([final], position_s=5.0)
+    assert drain(scheduler) == [Decode(final)]
+
+
+def test_a_final_whose_speech_was_heard_is_covered_only_when_asked():
+    for skip, expected in ((True, Covered), (False, Decode)):
+        scheduler = windowed(skip_covered_finals=skip)
+        scheduler.push([job(1, 0.0, 3.0, final=False)], position_s=3.0)
+        scheduler.decoded(drain(scheduler)[0].job)
+        final = dataclasses.replace(job(1, 0.0, 3.2, final=True), speech_end_s=2.7)
+        scheduler.push([final], position_s=3.2)
+        assert [type(s) for s in drain(scheduler)] == [expected]
+    # the next utterance starts afresh
+    scheduler.push([job(2, 4.0, 6.0, final=True)], position_s=6.0)
+    (step,) = drain(scheduler)
+    assert isinstance(step, Decode) and step.job.start_s == 4.0
+
+
+def test_covered_finals_need_windows():
+    with pytest.raises(ValueError, match="window_overlap_s"):
+        RecognitionScheduler(final_max_lag_s=3.0, skip_covered_finals=True)
+    with pytest.raises(ValueError, match="window_overlap_s"):
+        RecognitionScheduler(final_max_lag_s=3.0, window_overlap_s=-1.0)

@@ -48,6 +48,8 @@ class WhisperPool:
         self._queued = trio.Semaphore(0)
         self._limiter = trio.CapacityLimiter(workers)
         self._ready = trio.Event()
+        self._running = 0  # decodes in flight
+        self._busy_since_cpu_s = 0.0
 
     @property
     def ready(self) -> bool:
@@ -103,6 +105,7 @@ class WhisperPool:
                 continue
             self._metrics.asr_queue_lag.observe(trio.current_time() - job.enqueued_at)
             started = time.perf_counter()
+            self._busy(+1)
             try:
                 # One job is one isolated unit: a bug in it fails that decode (the counter gets
                 # no recommendation from it), never the worker or the server.
@@ -122,6 +125,20 @@ class WhisperPool:
                 if pending.error is not None:
                     self._metrics.asr_failures.inc()
             finally:
+                self._busy(-1)
                 self._metrics.asr_decode.observe(time.perf_counter() - started)
                 self._metrics.asr_audio_seconds.inc(len(pending.audio) / SAMPLE_RATE_HZ)
                 pending.done.set()
+
+    def _busy(self, change: int) -> None:
+        """Recognition's CPU cost: the process's CPU time over the spans when a decode runs.
+
+        whisper.cpp computes on the calling thread and its own OpenMP threads, so no single
+        thread's clock holds a decode's cost; over these spans the process does little else
+        (the event loop's share is counted too, on the safe side).
+        """
+        if change > 0 and self._running == 0:
+            self._busy_since_cpu_s = time.process_time()
+        self._running += change
+        if change < 0 and self._running == 0:
+            self._metrics.asr_cpu_seconds.inc(time.process_time() - self._busy_since_cpu_s)

@@ -39,6 +39,9 @@ class SegmenterConfig:
     interim_every_s: float = 1.5
     max_utterance_s: float = 15.0
     min_speech_s: float = 0.15
+    # None: no interim at pauses. A number: an interim when the speaker pauses this long
+    # after speech the last job has not carried (a phrase just ended: decode it now).
+    pause_interim_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.start_frames < 1:
@@ -48,25 +51,57 @@ class SegmenterConfig:
                 raise ValueError(f"{name} must not be negative")
         if self.interim_every_s <= 0 or self.max_utterance_s <= 0:
             raise ValueError("interim_every_s and max_utterance_s must be positive")
+        if self.pause_interim_s is not None and self.pause_interim_s <= 0:
+            raise ValueError("pause_interim_s must be positive")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class DecodeJob:
-    """Audio to transcribe. ``start_s``/``end_s`` are positions in the stream, in seconds."""
+    """Audio to transcribe. ``start_s``/``end_s`` are positions in the stream, in seconds;
+    ``speech_end_s`` is where the last speech frame in it ended and ``ready_s`` how far the
+    segmenter had read when it gave the job out (None: taken as ``end_s``): a final is ready
+    only after the hangover, past the end of its (trimmed) audio."""
 
     utterance_id: int
     audio: Audio
     final: bool
     start_s: float
     end_s: float
+    speech_end_s: float | None = None
+    ready_s: float | None = None
 
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
 
+    @property
+    def ready_at_s(self) -> float:
+        return self.end_s if self.ready_s is None else self.ready_s
+
+    @property
+    def last_speech_s(self) -> float:
+        return self.end_s if self.speech_end_s is None else self.speech_end_s
+
+    def since(self, start_s: float) -> DecodeJob:
+        """This job with only its audio from stream position ``start_s`` on."""
+        if start_s <= self.start_s:
+            return self
+        skip = min(len(self.audio), round((start_s - self.start_s) * SAMPLE_RATE_HZ))
+        return dataclasses.replace(
+            self, audio=self.audio[skip:], start_s=self.start_s + skip / SAMPLE_RATE_HZ
+        )
+
 
 class _Utterance:
-    __slots__ = ("frames", "id", "last_speech_end", "since_job", "speech_frames", "start")
+    __slots__ = (
+        "frames",
+        "id",
+        "job_end",
+        "last_speech_end",
+        "since_job",
+        "speech_frames",
+        "start",
+    )
 
     def __init__(self, start: int, frames: list[Audio]) -> None:
         self.start = start  # stream position (samples) of the first sample
@@ -75,6 +110,7 @@ class _Utterance:
         self.speech_frames = 0
         self.since_job = 0  # frames since the last job
         self.last_speech_end = start  # stream position just after the last speech frame
+        self.job_end = start  # stream position where the last job's audio ended
 
 
 class Segmenter:
@@ -95,6 +131,11 @@ class Segmenter:
         self._tail_samples = round(cfg.tail_s * SAMPLE_RATE_HZ)
         self._interim_frames = max(1, round(cfg.interim_every_s * SAMPLE_RATE_HZ / n))
         self._pause_frames = max(1, round(INTERIM_PAUSE_S * SAMPLE_RATE_HZ / n))
+        self._pause_interim_frames = (
+            None
+            if cfg.pause_interim_s is None
+            else max(1, round(cfg.pause_interim_s * SAMPLE_RATE_HZ / n))
+        )
         self._max_samples = max(n, round(cfg.max_utterance_s * SAMPLE_RATE_HZ))
         self._min_speech_frames = round(cfg.min_speech_s * SAMPLE_RATE_HZ / n)
         self._next_id = 0
@@ -178,9 +219,13 @@ class Segmenter:
             self._finish(utt, jobs, trim=False)
             self._utt = _Utterance(self._position, [])
             self._silence = 0
-        elif utt.since_job >= self._interim_frames:
+        elif utt.since_job >= self._interim_frames or self._phrase_ended(utt):
             jobs.append(self._job(utt, final=False, end=self._position))
             utt.since_job = 0
+
+    def _phrase_ended(self, utt: _Utterance) -> bool:
+        """The speaker has paused ``pause_interim_s`` after speech no job has carried yet."""
+        return self._silence == self._pause_interim_frames and utt.last_speech_end > utt.job_end
 
     def _finish(self, utt: _Utterance, jobs: list[DecodeJob], *, trim: bool) -> None:
         if utt.speech_frames < self._min_speech_frames and utt.id is None:
@@ -199,10 +244,13 @@ class Segmenter:
             if utt.frames
             else np.zeros(0, dtype=np.float32)
         )
+        utt.job_end = utt.start + len(audio)
         return DecodeJob(
             utterance_id=utt.id,
             audio=audio,
             final=final,
             start_s=utt.start / SAMPLE_RATE_HZ,
-            end_s=(utt.start + len(audio)) / SAMPLE_RATE_HZ,
+            end_s=utt.job_end / SAMPLE_RATE_HZ,
+            speech_end_s=min(utt.last_speech_end, utt.job_end) / SAMPLE_RATE_HZ,
+            ready_s=self._position / SAMPLE_RATE_HZ,
         )

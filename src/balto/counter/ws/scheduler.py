@@ -9,6 +9,14 @@ stale work is skipped (and counted), never queued:
   final's audio is lost (``Skip.dropped_s``); a skipped interim loses nothing, since its
   utterance's final carries the same audio.
 
+With ``window_overlap_s`` set, work is bounded: a job decodes only the audio of its utterance
+that no decode has covered yet, plus that overlap before it (enough to hold a trigger phrase
+and the negation before it), instead of the whole utterance again. Superseded or skipped
+interims lose nothing, since the next decode starts where the last *decoded* one ended (the
+shell reports each decode that ran with ``decoded``). With
+``skip_covered_finals`` too, a final whose speech all lay inside decoded audio is not decoded
+again (``Covered``): the interim at the pause already heard it.
+
 The shell feeds the segmenter's jobs with ``push`` and asks ``next_step`` with the audio
 waiting upstream, before every decode: the lag grows while earlier jobs decode.
 """
@@ -38,19 +46,38 @@ class Skip:
     dropped_s: float
 
 
-Step = Decode | Skip
+@dataclasses.dataclass(frozen=True, slots=True)
+class Covered:
+    """A final whose speech earlier decodes already heard: nothing to decode."""
+
+    job: DecodeJob
+
+
+Step = Decode | Skip | Covered
 
 
 class RecognitionScheduler:
     def __init__(
-        self, *, final_max_lag_s: float, interim_max_lag_s: float = INTERIM_MAX_LAG_S
+        self,
+        *,
+        final_max_lag_s: float,
+        interim_max_lag_s: float = INTERIM_MAX_LAG_S,
+        window_overlap_s: float | None = None,
+        skip_covered_finals: bool = False,
     ) -> None:
         if final_max_lag_s < 0 or interim_max_lag_s < 0:
             raise ValueError("lag limits must not be negative")
+        if window_overlap_s is not None and window_overlap_s < 0:
+            raise ValueError("window_overlap_s must not be negative")
+        if skip_covered_finals and window_overlap_s is None:
+            raise ValueError("skip_covered_finals needs window_overlap_s")
         self.final_max_lag_s = final_max_lag_s
         self.interim_max_lag_s = interim_max_lag_s
+        self.window_overlap_s = window_overlap_s
+        self.skip_covered_finals = skip_covered_finals
         self._pending: collections.deque[DecodeJob] = collections.deque()
         self._position_s = 0.0
+        self._decoded_until: dict[int, float] = {}  # utterance → end of its last decode
 
     def __len__(self) -> int:
         """Jobs waiting."""
@@ -76,9 +103,25 @@ class RecognitionScheduler:
         job = self._pending.popleft()
         lag_s = self._position_s - job.end_s + backlog_s
         limit_s = self.final_max_lag_s if job.final else self.interim_max_lag_s
+        decoded_until = self._decoded_until.get(job.utterance_id)
+        if job.final:
+            self._decoded_until.pop(job.utterance_id, None)
+        if self.window_overlap_s is not None and decoded_until is not None:
+            if self.skip_covered_finals and job.final and job.last_speech_s <= decoded_until:
+                return Covered(job)
+            job = job.since(decoded_until - self.window_overlap_s)
         if lag_s > limit_s:
             return Skip(job, lag_s, job.duration_s if job.final else 0.0)
         return Decode(job)
+
+    def decoded(self, job: DecodeJob) -> None:
+        """The shell ran ``job`` (a step's job) to the end: later jobs start from its end.
+
+        Not called for a decode that failed or was superseded in the pool: its audio is then
+        still ahead of the utterance's next job.
+        """
+        if not job.final:
+            self._decoded_until[job.utterance_id] = job.end_s
 
 
 def _superseded(job: DecodeJob, newer: list[DecodeJob]) -> bool:

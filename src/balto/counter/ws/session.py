@@ -36,7 +36,7 @@ from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Rec
 from balto.counter.ws.intake import AudioIntake
 from balto.counter.ws.live import LiveSessions
 from balto.counter.ws.rules_cache import RulesCache
-from balto.counter.ws.scheduler import Decode
+from balto.counter.ws.scheduler import Decode, Skip
 
 log = logging.getLogger(__name__)
 
@@ -235,11 +235,14 @@ class CounterSession:
         scheduler = self.pipeline.scheduler
         while True:
             jobs = segmenter.push(await self.intake.take())
+            for job in jobs:
+                if job.final:
+                    self.services.metrics.speech_seconds.inc(job.duration_s)
             scheduler.push(jobs, segmenter.position_s)
             while (step := scheduler.next_step(self.intake.backlog_s)) is not None:
                 if isinstance(step, Decode):
                     await self._decode(step.job)
-                elif step.dropped_s:
+                elif isinstance(step, Skip) and step.dropped_s:
                     self.services.metrics.audio_dropped_seconds.inc(step.dropped_s)
 
     async def _decode(self, job: DecodeJob) -> None:
@@ -249,6 +252,9 @@ class CounterSession:
             )
         except RecognizerError:
             return  # counted by the pool; degrade to "no recommendation"
+        if text is None:
+            return  # superseded in the pool: its audio is still ahead of the next job
+        self.pipeline.scheduler.decoded(job)
         if not text:
             return
         # The chain may have replaced its rules (PUT /api/regras) since the last decode.
