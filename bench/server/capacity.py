@@ -139,7 +139,7 @@ def _capacity_record(
     )
     return {
         "p95_limit_s": settings.capacity_p95_s,
-        "criterion": "p95 ≤ limit, no audio dropped, no client errors, client on time",
+        "criterion": "p95 ≤ limit, no speech dropped, no client errors, client on time",
         "counters": passed,
         "first_failing": failed,
         "exact": failed is not None and failed - passed == 1,
@@ -149,7 +149,9 @@ def _capacity_record(
             {
                 "counters": n,
                 "holds": r["holds"],
+                "p50_s": r["delay_s"]["p50"],
                 "p95_s": r["delay_s"]["p95"],
+                "complaints": r["complaints"],
                 "miss_rate": r["miss_rate"],
                 "audio_dropped_s": r["audio_dropped_s"],
                 "cpu_percent": r["server"]["cpu_percent"],

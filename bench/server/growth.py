@@ -43,7 +43,10 @@ async def growth(settings: BenchSettings, loops: LoopBank, progress: Progress) -
     windows = [_window(index, counters, sampler, talk_started, window_s) for index in range(count)]
     trend = growth_verdict(windows, sampler, talk_started, window_s)
     p95 = run["delay_s"]["p95"]
-    trend["overloaded"] = p95 is None or p95 > settings.capacity_p95_s or run["audio_dropped_s"] > 0
+    dropped = run["audio_dropped_s"]
+    trend["overloaded"] = (
+        p95 is None or p95 > settings.capacity_p95_s or dropped is None or dropped > 0
+    )
     if trend["overloaded"]:
         trend["verdict"] += f" — the server was overloaded ({n} counters, p95 {num(p95)} s)"
     progress(f"  growth: {trend['verdict']}")
