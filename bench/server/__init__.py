@@ -5,11 +5,14 @@ capacity share one server, growth and idle get their own):
 
 * ``latency``  — end of speech → ``recomendar`` delay (p50/p95/max), misses and false
   recommendations, server CPU/RSS and the whisper queue lag, for 1, 2, 4 and 8 counters
-  talking in real time (espeak-ng Portuguese, 1–3 s gaps, light shop noise);
+  streaming in real time; the load model (:mod:`bench.server.dialogue`): a customer and an
+  attendant taking turns in two natural voices, speech a third of the stream, shop noise at
+  20 dB SNR (``--voz robo``: the old espeak-ng loop, 1–3 s gaps, 30 dB);
 * ``growth``   — one longer run (default 3 min, 4 counters): delay and RSS per minute, and
   whether either trends upwards;
-* ``capacity`` — the most real-time counters this machine holds with p95 ≤ 2 s and no audio
-  dropped (climbs 4, 8, 12, 16…, stops at the first failure, then bisects);
+* ``capacity`` — the most real-time counters this machine holds with p95 ≤ 1.5 s and no speech
+  dropped (climbs 4, 8, 12, 16…, stops at the first failure, then bisects); p50/p95 against
+  counters go to ``bench/results/latencia.png`` (``plot``, with matplotlib);
 * ``idle``     — server memory per authenticated idle socket, with 1,000 of them open
   (``MAX_CONNECTIONS_PER_ADDRESS`` raised for it, open-file limit raised for both sides).
 
@@ -18,12 +21,14 @@ Run ``python -m bench.server`` (``--help`` for the knobs). Markdown goes to stdo
 load average before and after.
 
 The server runs with ``RECOMMENDATION_COOLDOWN_S=10`` (default 60): each counter repeats its
-loop of complaints every ~45 s and one recommendation per complaint is what is measured; 10 s
-still covers the interim and final decodes of one utterance.
+loop of complaints every ~2 min (~45 s for the robot loop), one complaint per rule per loop,
+and one recommendation per complaint is what is measured; 10 s still covers the interim and
+final decodes of one utterance.
 
 Modules: ``settings``; the server under test (``process``, ``probes``); the load (``audio``,
-``clients``, on :mod:`bench.counters`); one run (``measure``); the parts (``capacity`` for
-latency and capacity, ``growth``, ``idle``); ``runner``, ``markdown``, ``cli``.
+``dialogue``, ``clients``, on :mod:`bench.counters`); one run (``measure``); the parts
+(``capacity`` for latency and capacity, ``growth``, ``idle``); ``runner``, ``markdown``,
+``plot``, ``cli``.
 """
 
 from bench.server.cli import build_parser, main, settings_from_args

@@ -1,8 +1,11 @@
-"""Counter audio for the server load benchmark: espeak-ng Portuguese in light shop noise.
+"""Counter audio for the server load benchmark: the loops the counters stream, and the old
+robot-voice load model.
 
-Sentences are synthesised once; each counter streams a loop of them (its own order, gaps of
-1–3 s and noise seed) as 100 ms frames of 16 kHz s16le PCM. The loop knows in which frame each
-sentence's speech starts and ends, so the client can time the end of speech exactly.
+A :class:`CounterLoop` is streamed as 100 ms frames of 16 kHz s16le PCM; it knows in which
+frame each sentence's speech starts and ends, so the client can time the end of speech exactly.
+The default load model (two people talking in natural voices) is :mod:`bench.server.dialogue`;
+this module keeps the old one (``--voz robo``): one espeak-ng voice saying every sentence once,
+gaps of 1–3 s, light shop noise (30 dB).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +25,10 @@ from bench.speech import SAMPLE_RATE_HZ, synthesize, to_pcm16
 from bench.vad_eval import trim_silence
 
 FRAME_SAMPLES = FRAME_BYTES // 2
+
+ROBOT_VOICE = "pt-br"  # espeak-ng: the voice of the old load model
+CUSTOMER = "cliente"
+ATTENDANT = "atendente"
 
 # Complaints, one per rule (so the server's per-rule cooldown never hides a repeat within a
 # loop), chosen among those whisper base transcribes well from espeak-ng; and neutral talk.
@@ -45,6 +53,8 @@ class Sentence:
     text: str
     categoria: str | None  # what the default rules recommend for it; None: neutral talk
     audio: np.ndarray  # trimmed to the speech itself (16 kHz float32)
+    speaker: str = CUSTOMER
+    voice: str = ROBOT_VOICE
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,6 +72,8 @@ class CounterLoop:
     speech: bytes  # s16le PCM, a whole number of frames
     noise: bytes  # the noise bed alone, streamed once the counter stops talking
     utterances: tuple[Utterance, ...]
+    talk_fraction: float = 0.0  # speech samples (both people) / loop samples
+    customer_fraction: float = 0.0  # the customer's speech samples / loop samples
 
     @property
     def frames(self) -> int:
@@ -92,20 +104,28 @@ def expected_categoria(text: str) -> str | None:
     return found[0].categoria if found else None
 
 
+def labelled(text: str, *, complaint: bool, voice: str, speaker: str = CUSTOMER) -> Sentence:
+    """``text`` spoken in ``voice``, labelled with the rule it fires in its exact text; a
+    complaint must fire one, neutral talk none."""
+    categoria = expected_categoria(text)
+    if (categoria is not None) != complaint:
+        raise ValueError(f"{text!r}: the default rules disagree with its label")
+    audio = trim_silence(synthesize(text, voice=voice))
+    return Sentence(text, categoria, audio, speaker, voice)
+
+
 def synthesize_sentences(
     progress: Callable[[str], None] = print,
     complaints: Sequence[str] = COMPLAINTS,
     neutral: Sequence[str] = NEUTRAL,
+    voice: str = ROBOT_VOICE,
 ) -> tuple[Sentence, ...]:
-    """Synthesise every sentence once (espeak-ng) and label it with the rule it fires."""
-    progress(f"synthesising {len(complaints) + len(neutral)} sentences with espeak-ng")
-    sentences = []
-    for text in (*complaints, *neutral):
-        categoria = expected_categoria(text)
-        if (categoria is None) != (text in neutral):
-            raise ValueError(f"{text!r}: the default rules disagree with its label")
-        sentences.append(Sentence(text, categoria, trim_silence(synthesize(text))))
-    return tuple(sentences)
+    """Synthesise every sentence once (default: espeak-ng) and label it with its rule."""
+    progress(f"synthesising {len(complaints) + len(neutral)} sentences with {voice}")
+    return tuple(
+        labelled(text, complaint=text in complaints, voice=voice)
+        for text in (*complaints, *neutral)
+    )
 
 
 def build_loop(
@@ -132,30 +152,84 @@ def build_loop(
     noise = shop_noise(len(track) / SAMPLE_RATE_HZ, seed=seed)
     mixed = mix(track, noise, snr_db)
     noise_alone = np.clip(mixed - track, -1.0, 1.0).astype(np.float32)
+    return assemble_loop(sentences, track, spans, mixed, noise_alone)
+
+
+def assemble_loop(
+    sentences: tuple[Sentence, ...],
+    track: np.ndarray,
+    spans: Sequence[tuple[int, int, int]],
+    mixed: np.ndarray,
+    noise_alone: np.ndarray,
+) -> CounterLoop:
+    """A loop from its clean ``track`` (a whole number of frames), the ``(sentence, first
+    sample, end sample)`` of each utterance, the mix and the noise bed alone."""
     utterances = tuple(
         Utterance(index, start // FRAME_SAMPLES, (end - 1) // FRAME_SAMPLES)
         for index, start, end in spans
     )
-    return CounterLoop(sentences, to_pcm16(mixed), to_pcm16(noise_alone), utterances)
+    talk = sum(end - start for _, start, end in spans)
+    customer = sum(end - start for i, start, end in spans if sentences[i].speaker == CUSTOMER)
+    return CounterLoop(
+        sentences,
+        to_pcm16(mixed),
+        to_pcm16(noise_alone),
+        utterances,
+        talk_fraction=talk / len(track),
+        customer_fraction=customer / len(track),
+    )
 
 
 class LoopBank:
-    """A few distinct loops, built on demand; counter ``i`` plays loop ``i % size``."""
+    """A few distinct loops, built on demand by ``build(key)``; counter ``i`` plays loop
+    ``i % size``. ``model`` describes the load model for the results."""
 
-    def __init__(self, sentences: tuple[Sentence, ...], *, size: int = 8, snr_db: float = 30.0):
-        self.sentences = sentences
+    def __init__(
+        self, build: Callable[[int], CounterLoop], *, model: dict[str, Any], size: int = 8
+    ) -> None:
+        self.build = build
+        self.model = model
         self.size = size
-        self.snr_db = snr_db
         self._loops: dict[int, CounterLoop] = {}
 
     def for_counter(self, counter: int) -> CounterLoop:
         key = counter % self.size
         if key not in self._loops:
-            self._loops[key] = build_loop(self.sentences, seed=1000 + key, snr_db=self.snr_db)
+            self._loops[key] = self.build(key)
         return self._loops[key]
+
+    def summary(self) -> dict[str, Any]:
+        """The load model, with the talk fractions measured on the loops built so far."""
+        loops = [self._loops[key] for key in sorted(self._loops)]
+        sentences = {(s.text, s.speaker): s for loop in loops for s in loop.sentences}
+        return {
+            **self.model,
+            "loops": len(loops),
+            "loop_s": [round(loop.duration_s, 1) for loop in loops],
+            "talk_fraction": _mean([loop.talk_fraction for loop in loops]),
+            "customer_fraction": _mean([loop.customer_fraction for loop in loops]),
+            "voices": sorted({f"{s.speaker}: {s.voice}" for loop in loops for s in loop.sentences}),
+            "sentences": [
+                {"text": s.text, "speaker": s.speaker, "categoria": s.categoria}
+                for s in sentences.values()
+            ],
+        }
 
     def start_frame(self, counter: int) -> int:
         """Where in its loop counter ``counter`` starts, so that counters talk out of step."""
         loop = self.for_counter(counter)
         rng = np.random.default_rng(2000 + counter)
         return int(rng.integers(0, loop.frames))
+
+
+def robot_bank(snr_db: float, progress: Callable[[str], None]) -> LoopBank:
+    """The old load model: one espeak-ng voice, every sentence once per loop, 1–3 s gaps."""
+    sentences = synthesize_sentences(progress)
+    return LoopBank(
+        lambda key: build_loop(sentences, seed=1000 + key, snr_db=snr_db),
+        model={"model": "robo", "snr_db": snr_db},
+    )
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 3) if values else None

@@ -13,7 +13,7 @@ from bench.server.probes import (
     BenchError,
 )
 from bench.server.runner import run
-from bench.server.settings import PARTS, RESULTS_FILE, BenchSettings
+from bench.server.settings import PARTS, RESULTS_FILE, VOICE_MODELS, BenchSettings
 
 DESCRIPTION = "Server benchmark: the real balto serve (real whisper.cpp) under counters."
 
@@ -41,7 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--capacity-runs", type=int, help="new runs the capacity search may make")
     p.add_argument("--p95-limit", type=float, help="capacity criterion (s)")
     p.add_argument("--idle-sockets", type=int, help="sockets for the idle part")
+    p.add_argument(
+        "--voz",
+        choices=VOICE_MODELS,
+        default=d.voice_model,
+        help="load model: two people in natural voices, or the old espeak-ng robot loop",
+    )
+    p.add_argument("--talk-fraction", type=float, help="speech share of the stream (natural)")
     p.add_argument("--snr", type=float, help="speech-to-noise ratio of the counters' audio (dB)")
+    p.add_argument("--plot", type=Path, default=d.plot_file, help="where the latency PNG goes")
     p.add_argument("--json", type=Path, default=RESULTS_FILE, help="where the JSON goes")
     return p
 
@@ -53,6 +61,8 @@ def settings_from_args(args: argparse.Namespace) -> BenchSettings:
         "asr_threads_per_worker": args.threads,
         "cooldown_s": args.cooldown,
         "model_path": args.model,
+        "voice_model": args.voz,
+        "plot_file": args.plot,
     }
     optional = {
         "parts": tuple(args.parts) or None,
@@ -66,6 +76,7 @@ def settings_from_args(args: argparse.Namespace) -> BenchSettings:
         "capacity_p95_s": args.p95_limit,
         "idle_sockets": args.idle_sockets,
         "snr_db": args.snr,
+        "talk_fraction": args.talk_fraction,
     }
     changes.update({k: v for k, v in optional.items() if v is not None})
     if args.growth_s is not None and args.window_s is None:

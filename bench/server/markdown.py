@@ -39,6 +39,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"{meta['asr_threads_per_worker']}, cooldown {meta['recommendation_cooldown_s']} s,"
         f" noise SNR {meta['snr_db']} dB; wall {meta.get('wall_s')} s.",
     ]
+    if "load" in meta:
+        out += ["", _load_line(meta["load"])]
+    if meta.get("plot"):
+        out += ["", f"Plot (p50/p95 vs counters): `{meta['plot']}`"]
     for part, section in (
         ("latency", _latency_section),
         ("growth", _growth_section),
@@ -48,6 +52,22 @@ def markdown(results: dict[str, Any]) -> str:
         if part in results:
             out += section(results)
     return "\n".join(out) + "\n"
+
+
+def _load_line(load: dict[str, Any]) -> str:
+    line = f"Load model: **{load['model']}**"
+    if load.get("talk_fraction_target") is not None:
+        line += (
+            f"; two people per counter (customer and attendant taking turns,"
+            f" reply after ~{load['turn_pause_s']:g} s); speech share asked"
+            f" {pct(load['talk_fraction_target'])}"
+        )
+    return (
+        f"{line}; speech share measured {pct(load['talk_fraction'])}"
+        f" (customer {pct(load['customer_fraction'])}) over {load['loops']} loops of"
+        f" {', '.join(f'{s:.0f}' for s in load['loop_s'])} s; shop noise at"
+        f" {load['snr_db']:g} dB SNR; voices: {', '.join(load['voices'])}."
+    )
 
 
 def _latency_section(results: dict[str, Any]) -> list[str]:
@@ -116,7 +136,7 @@ def _capacity_section(results: dict[str, Any]) -> list[str]:
         exact += "; results not monotonic in N: the machine's load changed between runs"
     return [
         "",
-        f"### Capacity (p95 ≤ {c['p95_limit_s']} s, no audio dropped)",
+        f"### Capacity (p95 ≤ {c['p95_limit_s']} s, no speech dropped)",
         "",
         _table(
             ["counters", "holds", "p95 s", "miss", "dropped s", "server CPU %"],

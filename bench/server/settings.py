@@ -15,7 +15,10 @@ from bench.server.process import ServerSettings
 
 Progress = Callable[[str], None]
 RESULTS_FILE = Path(__file__).resolve().parents[1] / "results" / "server.json"
+PLOT_FILE = RESULTS_FILE.with_name("latencia.png")
 PARTS = ("latency", "growth", "capacity", "idle")
+VOICE_MODELS = ("natural", "robo")  # two people in natural voices; the old espeak-ng loop
+DEFAULT_SNR_DB = {"natural": 20.0, "robo": 30.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,11 +29,16 @@ class BenchSettings:
     asr_threads_per_worker: int = 2
     cooldown_s: float = 10.0
     model_path: Path | None = None  # default: BALTO_MODEL or the converted "base"
-    # audio
-    snr_db: float = 30.0
+    # audio: the load model
+    voice_model: str = "natural"  # one of VOICE_MODELS
+    talk_fraction: float = 1 / 3  # speech of both people / stream (natural model)
+    turn_pause_s: float = 1.2  # customer → attendant pause, ±30% (natural model)
+    snr_db: float | None = None  # shop noise; None: DEFAULT_SNR_DB of the voice model
     # latency
     counters: tuple[int, ...] = (1, 2, 4, 8)
-    run_s: float = 30.0  # talking time of one latency or capacity run
+    # talking time of one latency or capacity run: a counter of the natural model says a
+    # complaint every ~20 s, so 60 s gives ~3 per counter (the robot loop: ~8)
+    run_s: float = 60.0
     drain_s: float = MISS_AFTER_S + 1.0  # noise streamed after the last sentence
     # growth
     growth_s: float = 180.0
@@ -38,11 +46,13 @@ class BenchSettings:
     window_s: float = 60.0
     # capacity
     capacity_ladder: tuple[int, ...] = (4, 8, 12, 16, 20, 24, 32, 48, 64)
-    capacity_p95_s: float = 2.0
+    capacity_p95_s: float = 1.5
     capacity_max_runs: int = 3  # new runs; latency runs of the same length are reused
     # idle
     idle_sockets: int = 1000
     idle_hold_s: float = 3.0
+    # latency vs counters plot; None: none
+    plot_file: Path | None = PLOT_FILE
 
     @classmethod
     def preset(cls, *, quick: bool = False, duration_scale: float = 1.0) -> BenchSettings:
@@ -53,7 +63,7 @@ class BenchSettings:
     def quick(cls) -> BenchSettings:
         return cls(
             counters=(1, 2),
-            run_s=12.0,
+            run_s=30.0,
             growth_s=36.0,
             growth_counters=2,
             window_s=12.0,
@@ -72,6 +82,12 @@ class BenchSettings:
             growth_s=self.growth_s * factor,
             window_s=min(self.window_s, self.growth_s * factor / 3),
         )
+
+    @property
+    def noise_snr_db(self) -> float:
+        if self.voice_model not in VOICE_MODELS:
+            raise ValueError(f"unknown voice model {self.voice_model!r}; use one of {VOICE_MODELS}")
+        return DEFAULT_SNR_DB[self.voice_model] if self.snr_db is None else self.snr_db
 
     def server(self, **changes: Any) -> ServerSettings:
         settings = ServerSettings(

@@ -1,7 +1,8 @@
 """Smoke run of the server benchmark harness (``bench.server``): every part, tiny sizes.
 
-Real ``balto serve`` subprocess, real whisper model, real espeak-ng speech; the structure of
-the results is asserted, never the timings (those belong to the benchmark itself).
+Real ``balto serve`` subprocess, real whisper model, real espeak-ng speech (the old robot load
+model: its loop is dense enough in complaints for a 10 s run); the structure of the results is
+asserted, never the timings (those belong to the benchmark itself).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def test_server_bench_smoke(model_path, tmp_path):
         capacity_max_runs=0,
         idle_sockets=50,
         idle_hold_s=0.5,
+        voice_model="robo",
+        plot_file=tmp_path / "latencia.png",
     )
     lines: list[str] = []
     results = run(settings=settings, progress=lines.append)
@@ -51,6 +54,7 @@ def test_server_bench_smoke(model_path, tmp_path):
     meta = results["meta"]
     assert meta["asr_workers"] == 1 and meta["cpus"] and len(meta["loadavg_end"]) == 3
     assert {s["categoria"] is None for s in meta["sentences"]} == {True, False}
+    assert meta["load"]["model"] == "robo" and 0 < meta["load"]["talk_fraction"] < 1
 
     (one,) = results["latency"]["runs"]
     assert one["counters"] == 1 and one["complaints"] >= 1 and one["errors"] == []
@@ -77,6 +81,8 @@ def test_server_bench_smoke(model_path, tmp_path):
     text = markdown(results)
     for title in ("End of speech", "No growth", "Capacity", "Idle authenticated sockets"):
         assert title in text
+    if meta["plot"] is not None:  # None: matplotlib (the bench extra) is not installed
+        assert Path(meta["plot"]).read_bytes()[:4] == b"\x89PNG"
     path = write_json(results, tmp_path / "server.json")
     assert json.loads(path.read_text())["idle"]["sockets"] == 50
 

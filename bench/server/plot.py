@@ -1,0 +1,60 @@
+"""The latency-vs-counters plot: p50 and p95 end of speech → ``recomendar`` for every number
+of counters run (latency and capacity runs), the capacity limit and the capacity found.
+
+matplotlib (the ``bench`` extra) draws it off screen (Agg); without it there is no plot.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+
+def latency_points(results: dict[str, Any]) -> list[tuple[int, float | None, float | None]]:
+    """(counters, p50 s, p95 s) of every run, latency and capacity, in order of counters."""
+    points: dict[int, tuple[float | None, float | None]] = {}
+    for trial in results.get("capacity", {}).get("trials", []):
+        points[trial["counters"]] = (trial.get("p50_s"), trial["p95_s"])
+    for run in results.get("latency", {}).get("runs", []):
+        points[run["counters"]] = (run["delay_s"]["p50"], run["delay_s"]["p95"])
+    return [(n, p50, p95) for n, (p50, p95) in sorted(points.items())]
+
+
+def plot_latency(results: dict[str, Any], path: Path) -> Path | None:
+    """Write the PNG to ``path``; None when matplotlib is missing or there is nothing to plot."""
+    points = latency_points(results)
+    if not points or importlib.util.find_spec("matplotlib") is None:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    capacity = results.get("capacity")
+    limit = (capacity or {}).get("p95_limit_s") or results["meta"]["settings"]["capacity_p95_s"]
+    counters = [n for n, _, _ in points]
+    figure, axes = plt.subplots(figsize=(7.0, 4.2), dpi=120)
+    for label, marker, values in (
+        ("p50", "o", [(n, p50) for n, p50, _ in points if p50 is not None]),
+        ("p95", "s", [(n, p95) for n, _, p95 in points if p95 is not None]),
+    ):
+        axes.plot([n for n, _ in values], [v for _, v in values], marker=marker, label=label)
+    axes.axhline(limit, color="tab:red", linestyle="--", label=f"limite p95 {limit:g} s")
+    if capacity is not None:
+        found = capacity["counters"]
+        axes.axvline(found, color="tab:green", linestyle=":", label=f"capacidade: {found}")
+    voices = results["meta"].get("voice_model", "natural")
+    axes.set_title(f"Fim da fala → recomendar (vozes: {voices})")
+    axes.set_xlabel("balcões em tempo real")
+    axes.set_ylabel("atraso (s)")
+    axes.set_xticks(counters)
+    lowest = min((v for _, p50, p95 in points for v in (p50, p95) if v is not None), default=0.0)
+    axes.set_ylim(bottom=min(0.0, lowest))
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png")
+    plt.close(figure)
+    return path
