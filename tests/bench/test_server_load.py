@@ -117,7 +117,7 @@ def _results() -> dict[str, Any]:
         "meta": {"voice_model": "natural", "settings": {"capacity_p95_s": 1.5}},
         "latency": {
             "runs": [
-                {"counters": n, "delay_s": {"p50": p50, "p95": p95}}
+                {"counters": n, "delay_s": {"p50": p50, "p95": p95}, "holds": p95 <= 1.5}
                 for n, p50, p95 in ((1, 0.8, 1.0), (2, 0.9, 1.2), (4, 1.3, 1.9))
             ]
         },
@@ -125,15 +125,18 @@ def _results() -> dict[str, Any]:
             "p95_limit_s": 1.5,
             "counters": 3,
             "trials": [
-                {"counters": 3, "p50_s": 1.0, "p95_s": 1.4},
-                {"counters": 4, "p50_s": 1.3, "p95_s": 1.9},
+                {"counters": 3, "p50_s": 1.0, "p95_s": 1.4, "holds": True},
+                {"counters": 4, "p50_s": 1.3, "p95_s": 1.9, "holds": False},
+                {"counters": 8, "p50_s": None, "p95_s": None, "holds": False},
             ],
         },
     }
 
 
 def test_plot_points_join_latency_and_capacity_runs() -> None:
-    assert [n for n, _, _ in latency_points(_results())] == [1, 2, 3, 4]
+    points = latency_points(_results())
+    assert [n for n, *_ in points] == [1, 2, 3, 4, 8]
+    assert [ok for *_, ok in points] == [True, True, True, False, False]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None, reason="no matplotlib")
