@@ -45,17 +45,41 @@ from bench.server.settings import default_model
 RESULTS = REPO / "bench" / "results" / "cost.json"
 SINGLE = "unica"
 POLICIES: dict[str, DecodePolicy] = {
-    SINGLE: DecodePolicy(interim_every_s=1e9),
+    SINGLE: DecodePolicy(interim_every_s=None),
     "crescente": DecodePolicy(),  # every interim re-decodes the whole utterance so far
     "janela": DecodePolicy(window_overlap_s=1.5),
     "janela+pausa": DecodePolicy(
         pause_interim_s=0.3, window_overlap_s=1.5, skip_covered_finals=True
     ),
     "pausa": DecodePolicy(
-        interim_every_s=1e9, pause_interim_s=0.3, window_overlap_s=1.5, skip_covered_finals=True
+        interim_every_s=None, pause_interim_s=0.3, window_overlap_s=1.5, skip_covered_finals=True
     ),
     "pausa-0.2": DecodePolicy(
-        interim_every_s=1e9, pause_interim_s=0.2, window_overlap_s=1.5, skip_covered_finals=True
+        interim_every_s=None, pause_interim_s=0.2, window_overlap_s=1.5, skip_covered_finals=True
+    ),
+    "pausa-min1": DecodePolicy(
+        interim_every_s=None,
+        pause_interim_s=0.3,
+        pause_interim_min_s=1.0,
+        window_overlap_s=1.5,
+        skip_covered_finals=True,
+    ),
+    "pausa-min2": DecodePolicy(
+        interim_every_s=None,
+        pause_interim_s=0.3,
+        pause_interim_min_s=2.0,
+        window_overlap_s=1.5,
+        skip_covered_finals=True,
+    ),
+    "pausa-ov1": DecodePolicy(
+        interim_every_s=None, pause_interim_s=0.3, window_overlap_s=1.0, skip_covered_finals=True
+    ),
+    "pausa-min1-ov1": DecodePolicy(
+        interim_every_s=None,
+        pause_interim_s=0.3,
+        pause_interim_min_s=1.0,
+        window_overlap_s=1.0,
+        skip_covered_finals=True,
     ),
 }
 

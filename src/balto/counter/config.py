@@ -74,6 +74,16 @@ class CounterConfig:
     asr_beam_size: int = 1  # 1: greedy; 5: beam search, ~1.35x the CPU for fewer errors
     asr_max_pending_per_counter: int = 4  # decode jobs queued per counter; older ones dropped
     asr_max_lag_s: float = 5.0  # an utterance ending further behind the live stream is skipped
+    # When to decode (python -m bench.cost compares policies; README "Desempenho"): every
+    # asr_interim_every_s of talk (0: never); at a pause of asr_pause_interim_s (0: never)
+    # after at least asr_pause_interim_min_s of new audio; with asr_window_overlap_s > 0 each
+    # decode carries only what no decode covered plus that overlap (0: the whole utterance).
+    # The defaults keep the first version's policy: the windowed one costs less but, measured,
+    # also heard fewer complaints.
+    asr_interim_every_s: float = 1.5
+    asr_pause_interim_s: float = 0.0
+    asr_pause_interim_min_s: float = 2.0
+    asr_window_overlap_s: float = 0.0
     language: str = "pt"
 
     @property
@@ -135,6 +145,14 @@ class CounterConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} deve ser positivo")
+        for name in (
+            "asr_interim_every_s",
+            "asr_pause_interim_s",
+            "asr_pause_interim_min_s",
+            "asr_window_overlap_s",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name.upper()} não pode ser negativo")
         if self.retention_days < 0:
             raise ConfigError("RETENCAO_DIAS deve ser 0 (guardar tudo) ou um número de dias")
         try:

@@ -30,12 +30,29 @@ class CounterPipeline:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class DecodePolicy:
-    """When a counter's speech is decoded, and how much of it each decode carries."""
+    """When a counter's speech is decoded, and how much of it each decode carries.
 
-    interim_every_s: float = 1.5  # an interim per this much talking
+    The defaults are the first version's (an interim every 1.5 s of talk, each decode the whole
+    utterance so far); a server's policy comes from its config (:meth:`from_config`).
+    """
+
+    interim_every_s: float | None = 1.5  # an interim per this much talking (None: never)
     pause_interim_s: float | None = None  # an interim at a pause this long (None: never)
+    pause_interim_min_s: float = 0.0  # ... after at least this much audio no job carried
     window_overlap_s: float | None = None  # None: every decode carries the whole utterance
     skip_covered_finals: bool = False  # no final decode when interims heard all its speech
+
+    @classmethod
+    def from_config(cls, config: CounterConfig) -> DecodePolicy:
+        """The policy ``config`` asks for (a 0 turns its knob off)."""
+        windowed = config.asr_window_overlap_s > 0
+        return cls(
+            interim_every_s=config.asr_interim_every_s or None,
+            pause_interim_s=config.asr_pause_interim_s or None,
+            pause_interim_min_s=config.asr_pause_interim_min_s,
+            window_overlap_s=config.asr_window_overlap_s if windowed else None,
+            skip_covered_finals=windowed,
+        )
 
 
 def decode_options(language: str) -> DecodeOptions:
@@ -57,9 +74,11 @@ def counter_pipeline(
     policy: DecodePolicy | None = None,
 ) -> CounterPipeline:
     """A fresh pipeline for one counter speaking ``language`` under ``rules``."""
-    policy = policy or DecodePolicy()
+    policy = policy or DecodePolicy.from_config(config)
     segmenter_config = SegmenterConfig(
-        interim_every_s=policy.interim_every_s, pause_interim_s=policy.pause_interim_s
+        interim_every_s=policy.interim_every_s,
+        pause_interim_s=policy.pause_interim_s,
+        pause_interim_min_s=policy.pause_interim_min_s,
     )
     return CounterPipeline(
         segmenter=Segmenter(segmenter_config),

@@ -10,9 +10,15 @@ same jobs. Policy (all in ``SegmenterConfig``):
   speech frames are dropped (clicks, beeps);
 * every ``interim_every_s`` of talking (speech frames and the pauses shorter than
   ``INTERIM_PAUSE_S`` between them: a natural voice is not flagged as speech frame by frame,
-  so counting speech frames alone made interims rare) an interim job (``final=False``)
-  carries the audio so far, so a trigger can fire before the customer stops talking;
+  so counting speech frames alone made interims rare; None: never) an interim job
+  (``final=False``) carries the audio so far, so a trigger can fire before the customer stops
+  talking;
+* when the speaker pauses ``pause_interim_s`` after at least ``pause_interim_min_s`` of audio
+  no job has carried yet (a phrase has just ended), an interim job too;
 * at ``max_utterance_s`` a final job is forced and a new utterance starts at once.
+
+Every job carries its utterance from the start: how much of it to decode is the scheduler's
+choice (:mod:`balto.counter.ws.scheduler`), which knows what was decoded.
 """
 
 from __future__ import annotations
@@ -36,12 +42,13 @@ class SegmenterConfig:
     preroll_s: float = 0.5
     hangover_s: float = 0.8
     tail_s: float = 0.5  # natural speech ends in weak, unvoiced sounds the VAD does not flag
-    interim_every_s: float = 1.5
+    interim_every_s: float | None = 1.5
     max_utterance_s: float = 15.0
     min_speech_s: float = 0.15
     # None: no interim at pauses. A number: an interim when the speaker pauses this long
     # after speech the last job has not carried (a phrase just ended: decode it now).
     pause_interim_s: float | None = None
+    pause_interim_min_s: float = 0.0  # ... and only after at least this much new audio
 
     def __post_init__(self) -> None:
         if self.start_frames < 1:
@@ -49,10 +56,14 @@ class SegmenterConfig:
         for name in ("preroll_s", "hangover_s", "tail_s", "min_speech_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        if self.interim_every_s <= 0 or self.max_utterance_s <= 0:
-            raise ValueError("interim_every_s and max_utterance_s must be positive")
+        if self.max_utterance_s <= 0:
+            raise ValueError("max_utterance_s must be positive")
+        if self.interim_every_s is not None and self.interim_every_s <= 0:
+            raise ValueError("interim_every_s must be positive (None: no periodic interims)")
         if self.pause_interim_s is not None and self.pause_interim_s <= 0:
             raise ValueError("pause_interim_s must be positive")
+        if self.pause_interim_min_s < 0:
+            raise ValueError("pause_interim_min_s must not be negative")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
@@ -129,8 +140,13 @@ class Segmenter:
         self._preroll_frames = round(cfg.preroll_s * SAMPLE_RATE_HZ / n)
         self._hangover_frames = max(1, round(cfg.hangover_s * SAMPLE_RATE_HZ / n))
         self._tail_samples = round(cfg.tail_s * SAMPLE_RATE_HZ)
-        self._interim_frames = max(1, round(cfg.interim_every_s * SAMPLE_RATE_HZ / n))
+        self._interim_frames = (
+            None
+            if cfg.interim_every_s is None
+            else max(1, round(cfg.interim_every_s * SAMPLE_RATE_HZ / n))
+        )
         self._pause_frames = max(1, round(INTERIM_PAUSE_S * SAMPLE_RATE_HZ / n))
+        self._pause_interim_min = round(cfg.pause_interim_min_s * SAMPLE_RATE_HZ)
         self._pause_interim_frames = (
             None
             if cfg.pause_interim_s is None
@@ -219,13 +235,20 @@ class Segmenter:
             self._finish(utt, jobs, trim=False)
             self._utt = _Utterance(self._position, [])
             self._silence = 0
-        elif utt.since_job >= self._interim_frames or self._phrase_ended(utt):
+        elif self._interim_due(utt) or self._phrase_ended(utt):
             jobs.append(self._job(utt, final=False, end=self._position))
             utt.since_job = 0
 
+    def _interim_due(self, utt: _Utterance) -> bool:
+        return self._interim_frames is not None and utt.since_job >= self._interim_frames
+
     def _phrase_ended(self, utt: _Utterance) -> bool:
         """The speaker has paused ``pause_interim_s`` after speech no job has carried yet."""
-        return self._silence == self._pause_interim_frames and utt.last_speech_end > utt.job_end
+        return (
+            self._silence == self._pause_interim_frames
+            and utt.last_speech_end > utt.job_end
+            and utt.last_speech_end - utt.job_end >= self._pause_interim_min
+        )
 
     def _finish(self, utt: _Utterance, jobs: list[DecodeJob], *, trim: bool) -> None:
         if utt.speech_frames < self._min_speech_frames and utt.id is None:
