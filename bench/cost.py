@@ -44,43 +44,28 @@ from bench.server.settings import default_model
 
 RESULTS = REPO / "bench" / "results" / "cost.json"
 SINGLE = "unica"
+
+
+def _pauses_only(min_new_s: float) -> DecodePolicy:
+    """Windowed decodes at 0.3 s pauses after ``min_new_s`` of new audio, no periodic ones."""
+    return DecodePolicy(
+        interim_every_s=None,
+        pause_interim_s=0.3,
+        pause_interim_min_s=min_new_s,
+        window_overlap_s=1.5,
+        skip_covered_finals=True,
+    )
+
+
+# The rows of README "Desempenho" (python -m bench.cost runs them all).
 POLICIES: dict[str, DecodePolicy] = {
     SINGLE: DecodePolicy(interim_every_s=None),
     "crescente": DecodePolicy(),  # every interim re-decodes the whole utterance so far
-    "janela": DecodePolicy(window_overlap_s=1.5),
     "janela+pausa": DecodePolicy(
         pause_interim_s=0.3, window_overlap_s=1.5, skip_covered_finals=True
     ),
-    "pausa": DecodePolicy(
-        interim_every_s=None, pause_interim_s=0.3, window_overlap_s=1.5, skip_covered_finals=True
-    ),
-    "pausa-0.2": DecodePolicy(
-        interim_every_s=None, pause_interim_s=0.2, window_overlap_s=1.5, skip_covered_finals=True
-    ),
-    "pausa-min1": DecodePolicy(
-        interim_every_s=None,
-        pause_interim_s=0.3,
-        pause_interim_min_s=1.0,
-        window_overlap_s=1.5,
-        skip_covered_finals=True,
-    ),
-    "pausa-min2": DecodePolicy(
-        interim_every_s=None,
-        pause_interim_s=0.3,
-        pause_interim_min_s=2.0,
-        window_overlap_s=1.5,
-        skip_covered_finals=True,
-    ),
-    "pausa-ov1": DecodePolicy(
-        interim_every_s=None, pause_interim_s=0.3, window_overlap_s=1.0, skip_covered_finals=True
-    ),
-    "pausa-min1-ov1": DecodePolicy(
-        interim_every_s=None,
-        pause_interim_s=0.3,
-        pause_interim_min_s=1.0,
-        window_overlap_s=1.0,
-        skip_covered_finals=True,
-    ),
+    "pausa-min1": _pauses_only(1.0),
+    "pausa-min2": _pauses_only(2.0),
 }
 
 

@@ -146,7 +146,8 @@ class Segmenter:
             else max(1, round(cfg.interim_every_s * SAMPLE_RATE_HZ / n))
         )
         self._pause_frames = max(1, round(INTERIM_PAUSE_S * SAMPLE_RATE_HZ / n))
-        self._pause_interim_min = round(cfg.pause_interim_min_s * SAMPLE_RATE_HZ)
+        # samples of new audio a pause interim needs: at least one (some speech is new)
+        self._pause_interim_min = max(1, round(cfg.pause_interim_min_s * SAMPLE_RATE_HZ))
         self._pause_interim_frames = (
             None
             if cfg.pause_interim_s is None
@@ -246,7 +247,6 @@ class Segmenter:
         """The speaker has paused ``pause_interim_s`` after speech no job has carried yet."""
         return (
             self._silence == self._pause_interim_frames
-            and utt.last_speech_end > utt.job_end
             and utt.last_speech_end - utt.job_end >= self._pause_interim_min
         )
 
