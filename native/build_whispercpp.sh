@@ -23,8 +23,8 @@
 #   --jobs        parallel compile jobs (default: nproc)
 #   --python      interpreter for the new venv (default: python3); its minor version must match
 #                 the Python that runs Balto
-#   --no-project  install only the native pywhispercpp (+ numpy), not Balto (the benchmark needs
-#                 only this: it puts src/ on PYTHONPATH)
+#   --no-project  install only the native pywhispercpp (+ numpy, soxr), not Balto (the benchmark
+#                 needs only these: it puts src/ on PYTHONPATH)
 #   --cmake-args  extra CMake options, e.g. "-DGGML_AVX512_BF16=OFF"
 #
 # Needs: a C/C++ compiler (gcc/g++ >= 9), Python headers (python3-dev), network access to PyPI
@@ -132,7 +132,9 @@ pip_install() {
 pip_install --upgrade pip
 pip_install --force-reinstall --no-deps "$WHEEL"  # replace an earlier build, keep the rest
 pip_install "$WHEEL"  # its dependencies (numpy, ...)
-if [[ "$INSTALL_PROJECT" == 1 ]]; then
+if [[ "$INSTALL_PROJECT" == 0 ]]; then
+    pip_install soxr  # balto.counter.asr resamples with it; the benchmark's worker imports it
+else
     # pywhispercpp is already satisfied, so pip keeps the native build.
     pip_install -e "$REPO"
 fi
