@@ -103,4 +103,10 @@ def default_model() -> Path:
     from balto.counter.asr.model_cache import resolve_model
 
     config = CounterConfig.from_env()
-    return resolve_model(config.model_path, config.model_size, config.cache_dir, progress=True)
+    return resolve_model(
+        config.model_path,
+        config.model_size,
+        config.cache_dir,
+        weights=config.model_weights,
+        progress=True,
+    )

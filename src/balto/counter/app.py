@@ -243,7 +243,11 @@ def whisper_factory(config: CounterConfig) -> TranscriberFactory:
     from balto.counter.asr.whisper import WhisperTranscriber
 
     model_path = resolve_model(
-        config.model_path, config.model_size, config.cache_dir, progress=True
+        config.model_path,
+        config.model_size,
+        config.cache_dir,
+        weights=config.model_weights,
+        progress=True,
     )
 
     def factory() -> Transcriber:

@@ -21,12 +21,16 @@ from balto.core.config import (
     split_overrides,
 )
 
-__all__ = ["ConfigError", "CounterConfig"]
+__all__ = ["MODEL_WEIGHTS", "ConfigError", "CounterConfig"]
+
+#: How the converted model stores its weight matrices (``balto model install --pesos``).
+MODEL_WEIGHTS = ("f16", "q8_0")
 
 #: Environment variables whose name is not the field's name upper-cased.
 ENV_NAMES = {
     "model_path": "BALTO_MODEL",
     "model_size": "BALTO_MODEL_SIZE",
+    "model_weights": "BALTO_MODEL_WEIGHTS",
     "cache_dir": "BALTO_CACHE_DIR",
     "language": "BALTO_LANGUAGE",
     "retention_days": "RETENCAO_DIAS",
@@ -68,6 +72,8 @@ class CounterConfig:
     # Speech recognition
     model_path: Path | None = None  # BALTO_MODEL: an existing ggml file; None = converted cache
     model_size: str = "base"
+    # f16 or q8_0: README "Desempenho" compares them on the same speech
+    model_weights: str = "f16"
     cache_dir: Path = dataclasses.field(default_factory=default_cache_dir)
     asr_workers: int = 1
     asr_threads_per_worker: int = 2
@@ -164,3 +170,7 @@ class CounterConfig:
             ) from exc
         if self.model_size not in ("base", "small"):
             raise ConfigError(f"BALTO_MODEL_SIZE deve ser base ou small, não {self.model_size!r}")
+        if self.model_weights not in MODEL_WEIGHTS:
+            raise ConfigError(
+                f"BALTO_MODEL_WEIGHTS deve ser f16 ou q8_0, não {self.model_weights!r}"
+            )

@@ -11,14 +11,21 @@ from balto.counter.asr import model_cache
 
 def test_default_model_file(tmp_path: Path) -> None:
     assert model_cache.default_model_file(tmp_path, "base") == tmp_path / "models" / "ggml-base.bin"
+    quantised = model_cache.default_model_file(tmp_path, "base", "q8_0")
+    assert quantised == tmp_path / "models" / "ggml-base-q8_0.bin"
 
 
 def test_user_model_wins_and_must_exist(tmp_path: Path) -> None:
     mine = tmp_path / "my-model.bin"
     mine.write_bytes(b"x")
-    assert model_cache.resolve_model(mine, "base", tmp_path / "cache", progress=False) == mine
+    assert (
+        model_cache.resolve_model(mine, "base", tmp_path / "cache", weights="q8_0", progress=False)
+        == mine
+    )
     with pytest.raises(ModelError, match="BALTO_MODEL"):
-        model_cache.resolve_model(tmp_path / "nope.bin", "base", tmp_path, progress=False)
+        model_cache.resolve_model(
+            tmp_path / "nope.bin", "base", tmp_path, weights="f16", progress=False
+        )
 
 
 def test_cached_model_is_returned_without_work(tmp_path: Path) -> None:
@@ -26,7 +33,21 @@ def test_cached_model_is_returned_without_work(tmp_path: Path) -> None:
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"ggml")
     assert model_cache.ensure_model("base", tmp_path) == cached
-    assert model_cache.resolve_model(None, "base", tmp_path, progress=False) == cached
+    assert (
+        model_cache.resolve_model(None, "base", tmp_path, weights="f16", progress=False) == cached
+    )
+
+
+def test_each_weight_type_has_its_own_cached_file(tmp_path: Path) -> None:
+    f16 = model_cache.default_model_file(tmp_path, "base")
+    f16.parent.mkdir(parents=True)
+    f16.write_bytes(b"ggml f16")
+    quantised = model_cache.default_model_file(tmp_path, "base", "q8_0")
+    quantised.write_bytes(b"ggml q8_0")
+    assert model_cache.resolve_model(None, "base", tmp_path, weights="q8_0", progress=False) == (
+        quantised
+    )
+    assert model_cache.ensure_model("base", tmp_path, weights="f16") == f16
 
 
 def test_unknown_size(tmp_path: Path) -> None:
@@ -71,5 +92,5 @@ def test_install_main_reports_an_existing_model(
     cached = model_cache.default_model_file(tmp_path, "base")
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"ggml")
-    assert model_cache.install_main("base", tmp_path) == 0
+    assert model_cache.install_main("base", tmp_path, "f16") == 0
     assert "já instalado" in capsys.readouterr().out

