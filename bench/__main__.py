@@ -1,7 +1,9 @@
 """Run every benchmark in one go: ``python -m bench`` (or ``make bench``).
 
 Parts: ``asr`` (recognition cost per audio second: our pipeline vs whisper.cpp defaults vs
-faster-whisper, f16 vs q8_0, wheel vs native build) and ``server`` (end-of-speech →
+faster-whisper, f16 vs q8_0, wheel vs native build), ``cost`` (the whole counter pipeline's
+recognition CPU per second of speech under the server's decode policy, against one pass per
+utterance of the same speech: :mod:`bench.cost`) and ``server`` (end-of-speech →
 recommendation delay for 1/2/4/8 counters, growth over minutes, capacity, idle memory).
 Tables print as they finish; everything lands in ``bench/results/latest.json`` with the machine
 it ran on, so a run on a customer's CPU can be compared with ours.
@@ -38,14 +40,14 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("parts", nargs="*", metavar="{asr,server}", help="default: both")
+    parser.add_argument("parts", nargs="*", metavar="{asr,cost,server}", help="default: all")
     parser.add_argument("--quick", action="store_true", help="a short smoke run of each part")
     parser.add_argument(
         "--duration-scale", type=float, default=1.0, help="scale the server runs' durations"
     )
     args = parser.parse_args(argv)
-    args.parts = args.parts or ["asr", "server"]
-    if unknown := set(args.parts) - {"asr", "server"}:
+    args.parts = args.parts or ["asr", "cost", "server"]
+    if unknown := set(args.parts) - {"asr", "cost", "server"}:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
 
     def progress(message: str) -> None:
@@ -59,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 
         results["asr"] = asr.run(quick=args.quick, progress=progress)
         print(asr.format_table(results["asr"]), flush=True)
+    if "cost" in args.parts:
+        from bench import cost
+
+        results["cost"] = cost.run_for_bench(quick=args.quick, progress=progress)
+        print(cost.markdown(results["cost"]), flush=True)
     if "server" in args.parts:
         from bench import server
 

@@ -44,6 +44,7 @@ from bench.server.settings import default_model
 
 RESULTS = REPO / "bench" / "results" / "cost.json"
 SINGLE = "unica"
+SERVER = "servidor"  # the policy the server's configuration selects
 
 
 def _pauses_only(min_new_s: float) -> DecodePolicy:
@@ -63,6 +64,10 @@ POLICIES: dict[str, DecodePolicy] = {
     "crescente": DecodePolicy(),  # every interim re-decodes the whole utterance so far
     "janela+pausa": DecodePolicy(
         pause_interim_s=0.3, window_overlap_s=1.5, skip_covered_finals=True
+    ),
+    # whole-utterance decodes (no window) at pauses only, and the final
+    "pausa-crescente": DecodePolicy(
+        interim_every_s=None, pause_interim_s=0.3, pause_interim_min_s=1.0
     ),
     "pausa-min1": _pauses_only(1.0),
     "pausa-min2": _pauses_only(2.0),
@@ -197,6 +202,24 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def run_for_bench(*, quick: bool, progress: Any = print) -> dict[str, Any]:
+    """``make bench``'s part: the server's configured policy against the single pass, every 4th
+    tuning item (every 16th with ``quick``) at 10 dB."""
+    config = CounterConfig.from_env()
+    policies = {SINGLE: POLICIES[SINGLE], SERVER: DecodePolicy.from_config(config)}
+    with WhisperTranscriber(
+        default_model(), n_threads=config.asr_threads_per_worker, beam_size=config.asr_beam_size
+    ) as transcriber:
+        return run(
+            policies,
+            part="ajuste",
+            every=16 if quick else 4,
+            snr_db=10.0,
+            transcriber=transcriber,
+            progress=progress,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
