@@ -1,0 +1,3 @@
+from tests.redis_server import redis_server_port, redis_url
+
+__all__ = ["redis_server_port", "redis_url"]
