@@ -34,6 +34,7 @@ from balto.core.redis.protocol import (
 from balto.core.redis.url import RedisAddress, parse_redis_url
 
 __all__ = [
+    "Arg",
     "Connection",
     "PubSub",
     "Redis",
@@ -156,7 +157,7 @@ class Redis:
         self, address: RedisAddress, *, max_connections: int = DEFAULT_MAX_CONNECTIONS
     ) -> None:
         self.address = address
-        self._limiter = trio.CapacityLimiter(max_connections)
+        self._slots = trio.Semaphore(max_connections)
         self._idle: list[Connection] = []
         self._closed = False
 
@@ -170,7 +171,7 @@ class Redis:
         error reply included), closed otherwise."""
         if self._closed:
             raise RedisConnectionError("cliente Redis fechado")
-        async with self._limiter:
+        async with self._slots:  # a semaphore: one task may hold two (a blocking read too)
             connection = self._idle.pop() if self._idle else await Connection.open(self.address)
             reusable = False
             try:
