@@ -194,6 +194,7 @@ def cmd_partnumber_serve(args: argparse.Namespace) -> int:
     """Run the Partnumber classification service (REST + Socket.IO, default port 5000)."""
     from balto.partnumber.config import PartnumberConfig
     from balto.partnumber.service import load_classifier, run_partnumber
+    from balto.partnumber.worker import ClassifierLike
 
     config = PartnumberConfig.from_env(
         host=args.host,
@@ -202,7 +203,43 @@ def cmd_partnumber_serve(args: argparse.Namespace) -> int:
         ncm_json=args.ncm,
         cors_origins=",".join(args.cors_origin) if args.cors_origin else None,
     )
-    # Loaded before the event loop: a bad --catalog/--ncm is a plain "erro: ..." and exit 1.
+    classifier: ClassifierLike | None = None
+    if not config.redis_url:  # with Redis, the workers classify
+        # Loaded before the event loop: a bad --catalog/--ncm is a plain "erro: ..." and exit 1.
+        log.info("loading the partnumber classifier")
+        classifier = load_classifier(
+            config.catalog_csv, config.ncm_json, config.classifier_cache_dir
+        )
+
+    def factory() -> ClassifierLike:
+        assert classifier is not None  # loaded above whenever the tasks run in-process
+        return classifier
+
+    async def main() -> None:
+        lifecycle = Lifecycle()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_stop_on_signals, lifecycle)
+            await run_partnumber(
+                config,
+                classifier_factory=factory,
+                lifecycle=lifecycle,
+            )
+            nursery.cancel_scope.cancel()
+
+    http = config.http
+    log.info("balto %s: partnumber service on %s:%s", __version__, http.host, http.port)
+    trio.run(main)
+    return 0
+
+
+def cmd_partnumber_worker(args: argparse.Namespace) -> int:
+    """Run a classification worker on the Redis stream (``REDIS_URL``)."""
+    from balto.partnumber.config import PartnumberConfig
+    from balto.partnumber.service import load_classifier, run_worker
+
+    config = PartnumberConfig.from_env(catalog_csv=args.catalog, ncm_json=args.ncm)
+    if not config.redis_url:
+        raise ConfigError("balto partnumber worker precisa de REDIS_URL (redis://host:6379/0)")
     log.info("loading the partnumber classifier")
     classifier = load_classifier(config.catalog_csv, config.ncm_json, config.classifier_cache_dir)
 
@@ -210,11 +247,10 @@ def cmd_partnumber_serve(args: argparse.Namespace) -> int:
         lifecycle = Lifecycle()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_stop_on_signals, lifecycle)
-            await run_partnumber(config, classifier_factory=lambda: classifier, lifecycle=lifecycle)
+            await run_worker(config, classifier_factory=lambda: classifier, lifecycle=lifecycle)
             nursery.cancel_scope.cancel()
 
-    http = config.http
-    log.info("balto %s: partnumber service on %s:%s", __version__, http.host, http.port)
+    log.info("balto %s: partnumber worker on %s", __version__, config.redis_url.split("@")[-1])
     trio.run(main)
     return 0
 
@@ -291,6 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="allowed browser Origin (repeatable; '*' for any; default: same origin only)",
     )
     pn_serve.set_defaults(func=cmd_partnumber_serve)
+    pn_worker = partnumber_commands.add_parser(
+        "worker", help="run a classification worker on the Redis queue (needs REDIS_URL)"
+    )
+    pn_worker.add_argument("--catalog", type=Path, help="CSV of known partnumbers and codes")
+    pn_worker.add_argument("--ncm", type=Path, help="NCM table (JSON) for 8-digit codes")
+    pn_worker.set_defaults(func=cmd_partnumber_worker)
     return parser
 
 

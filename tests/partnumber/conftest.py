@@ -18,6 +18,9 @@ from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
 from balto.socketio import CorsConfig, EngineConfig
 from tests.partnumber.doubles import ScriptedClassifier
+from tests.redis_server import redis_server_port, redis_url
+
+__all__ = ["redis_server_port", "redis_url"]  # the real redis-server fixtures
 
 
 @dataclasses.dataclass
@@ -38,6 +41,7 @@ async def start_partnumber(
     engine_config: EngineConfig | None = None,
     cors: CorsConfig | None = None,
     max_queued_tasks: int = 64,
+    redis_url: str = "",
 ) -> PartnumberServer:
     lifecycle = Lifecycle()
     registry = TaskRegistry()
@@ -47,6 +51,7 @@ async def start_partnumber(
             PartnumberConfig(
                 http=HttpConfig(host="127.0.0.1", port=0, shutdown_grace_s=1.0),
                 max_queued_tasks=max_queued_tasks,
+                redis_url=redis_url,
             ),
             classifier_factory=lambda: classifier,
             lifecycle=lifecycle,

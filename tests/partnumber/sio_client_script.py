@@ -1,10 +1,12 @@
 """Run by the tests in a subprocess: the official python-socketio client through the seed's
 flow. Prints one JSON object (what it saw) on stdout.
 
-usage: python sio_client_script.py URL {polling|websocket|default} {flow|late}
+usage: python sio_client_script.py URL {polling|websocket|default} {flow|late} [POST_URL]
 
 ``flow``: connect → ``connected`` → ping/echo → POST → join → updates → finished → disconnect.
 ``late``: like ``flow``, but joins only after ``GET /tasks/<id>`` says the task has ended.
+``POST_URL`` (default ``URL``): the instance the task is posted to (and asked about), when the
+socket is connected to another one.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def request(method: str, url: str, body: object = None) -> Any:
         return reply.status, json.load(reply)
 
 
-def main(url: str, transport: str, mode: str) -> None:
+def main(url: str, transport: str, mode: str, post_url: str | None = None) -> None:
+    post_url = post_url or url
     seen: dict[str, Any] = {"updates": [], "finished": [], "echo": None, "pong": None}
     connected = threading.Event()
     finished = threading.Event()
@@ -68,13 +71,13 @@ def main(url: str, transport: str, mode: str) -> None:
     assert replied.wait(TIMEOUT_S), "no echo"
     status, accepted = request(
         "POST",
-        f"{url}/classify-partnumber",
+        f"{post_url}/classify-partnumber",
         {"partnumber": "PN-PY-12345", "socket_session_id": sio.get_sid()},
     )
     seen["post_status"] = status
     if mode == "late":
         deadline = time.monotonic() + TIMEOUT_S
-        while request("GET", f"{url}/tasks/{accepted['task_id']}")[1]["state"] != "done":
+        while request("GET", f"{post_url}/tasks/{accepted['task_id']}")[1]["state"] != "done":
             assert time.monotonic() < deadline, "the task never ended"
             time.sleep(0.02)
     sio.emit("join", {"room_id": accepted["room_id"]})
@@ -86,4 +89,4 @@ def main(url: str, transport: str, mode: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -17,13 +17,22 @@ from tests.partnumber.support import JS_DIR, npm_ready
 HERE = Path(__file__).parent
 
 
-async def run_python_client(server: PartnumberServer, transport: str, mode: str) -> dict:
+async def run_python_client(
+    server: PartnumberServer, transport: str, mode: str, post_to: PartnumberServer | None = None
+) -> dict:
     # The official client, and websocket-client for its WebSocket transport (test extras).
     pytest.importorskip("socketio", reason="python-socketio (cliente oficial) não instalado")
     pytest.importorskip("websocket", reason="websocket-client não instalado")
     with trio.fail_after(20):
         done = await trio.run_process(
-            [sys.executable, str(HERE / "sio_client_script.py"), server.url, transport, mode],
+            [
+                sys.executable,
+                str(HERE / "sio_client_script.py"),
+                server.url,
+                transport,
+                mode,
+                *([post_to.url] if post_to is not None else []),
+            ],
             capture_stdout=True,
             capture_stderr=True,
             check=False,

@@ -14,13 +14,12 @@ import dataclasses
 import logging
 from typing import Any
 
-import trio
-
 from balto.core.errors import BadRequest, BaltoError, NotFound, PayloadTooLarge
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import Request, Response, error_response, json_response
 from balto.core.http.router import Router
 from balto.core.json_input import JsonLimits, decode_json_object
+from balto.partnumber.backend import LocalTasks, TaskBackend
 from balto.partnumber.classify.models import ClassifyRequest
 from balto.partnumber.classify.validation import (
     MAX_DESCRIPTION,
@@ -29,7 +28,7 @@ from balto.partnumber.classify.validation import (
     clean_request,
 )
 from balto.partnumber.tasks import TaskRegistry
-from balto.partnumber.worker import DEFAULT_QUEUE_SIZE, ClassificationWorker, ClassifierLike
+from balto.partnumber.worker import DEFAULT_QUEUE_SIZE, ClassifierLike
 from balto.socketio.shell import SocketIOShell, cors_headers
 
 __all__ = ["PartnumberApp", "parse_classify_body"]
@@ -92,28 +91,35 @@ def _room_of(data: Any) -> str | None:
 
 
 class PartnumberApp:
-    """The :class:`~balto.core.http.connection.HttpApp` of the service. Run :attr:`worker` (and the
-    shell's :meth:`~balto.socketio.shell.SocketIOShell.run`) next to the server."""
+    """The :class:`~balto.core.http.connection.HttpApp` of the service. Run :attr:`tasks`'s
+    ``run`` (and the shell's :meth:`~balto.socketio.shell.SocketIOShell.run`) next to the server.
+
+    The tasks are ``backend`` when given (in Redis: :class:`balto.partnumber.remote.RedisTasks`),
+    else classified in this process by ``classifier`` (:class:`~.backend.LocalTasks`)."""
 
     def __init__(
         self,
-        classifier: ClassifierLike,
+        classifier: ClassifierLike | None,
         shell: SocketIOShell,
         *,
         registry: TaskRegistry | None = None,
         queue_size: int = DEFAULT_QUEUE_SIZE,
+        backend: TaskBackend | None = None,
     ) -> None:
         self.shell = shell
         self.sio = shell  # the Socket.IO facade: handlers, emit, rooms
         self.metrics = shell.metrics
-        self.registry = registry or TaskRegistry()
-        self.worker = ClassificationWorker(
-            classifier,
-            self.registry,
-            shell,
-            boundary=self.metrics.boundary,
-            queue_size=queue_size,
-        )
+        if backend is None:
+            if classifier is None:
+                raise ValueError("in-process tasks need a classifier")
+            backend = LocalTasks(
+                classifier,
+                shell,
+                boundary=self.metrics.boundary,
+                registry=registry,
+                queue_size=queue_size,
+            )
+        self.tasks: TaskBackend = backend
         self.router = Router(self.metrics.boundary)
         self.router.add("POST", "/classify-partnumber", self.classify)
         self.router.add("GET", "/tasks/{task_id}", self.get_task)
@@ -144,28 +150,25 @@ class PartnumberApp:
 
     async def classify(self, request: Request) -> Response:
         classify_request, socket_session_id = parse_classify_body(request.body)
-        task = self.registry.create(
-            classify_request, trio.current_time(), socket_session_id=socket_session_id
-        )
-        self.worker.submit(task)
+        task = await self.tasks.submit(classify_request, socket_session_id)
         log.info("task %s: %s queued", task.task_id, classify_request.partnumber)
         return json_response(
             202, {"message": ACCEPTED, "task_id": task.task_id, "room_id": task.room_id}
         )
 
     async def get_task(self, request: Request) -> Response:
-        task = self.registry.get(request.params["task_id"])
-        if task is None:
+        snapshot = await self.tasks.snapshot(request.params["task_id"])
+        if snapshot is None:
             raise NotFound("Tarefa não encontrada (id desconhecido ou expirado)")
-        return json_response(200, task.snapshot())
+        return json_response(200, snapshot)
 
     async def health(self, request: Request) -> Response:
+        healthy, fields = await self.tasks.health()
         return json_response(
-            200,
+            200 if healthy else 503,
             {
-                "status": "ok",
-                "tasks": len(self.registry),
-                "queued": self.worker.queued,
+                "status": "ok" if healthy else "indisponível",
+                **fields,
                 "socketio_sessions": self.sio.session_count,
             },
         )
@@ -182,10 +185,7 @@ class PartnumberApp:
         room = _room_of(data)
         if room is None:
             return {"status": "error", "error": 'Envie {"room_id": "..."} no evento join'}
-        already_member = room in self.sio.rooms_of(sid)
-        self.sio.enter_room(sid, room)
-        for event, payload in self.registry.replay(room, already_member=already_member):
-            self.sio.emit(event, payload, to=sid)
+        self.tasks.join(sid, room)
         return {"status": "ok", "room_id": room}
 
     def _on_ping(self, sid: str, *_: Any) -> None:

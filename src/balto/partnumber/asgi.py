@@ -7,7 +7,8 @@
 
 At startup (ASGI lifespan) the config is read from the environment
 (:class:`~balto.partnumber.config.PartnumberConfig`), the classifier is loaded in a thread, and
-the Socket.IO timer and the classification worker start.
+the Socket.IO timer and the classification worker start (with ``REDIS_URL``: no classifier; the
+tasks go to Redis for ``balto partnumber worker`` processes).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def create_app(
             engine_config=engine,
             registry=registry,
             queue_size=resolved.max_queued_tasks,
+            redis_url=resolved.redis_url,
+            task_ttl_s=resolved.task_ttl_s,
         ) as partnumber_app:
             yield AsgiAdapter(
                 partnumber_app,

@@ -6,6 +6,14 @@ options ``balto partnumber serve`` also takes as flags: ``PARTNUMBER_CATALOG`` (
 ``PARTNUMBER_NCM`` (JSON) and ``PARTNUMBER_CORS_ORIGINS`` (comma-separated; ``*`` for any;
 unset: same origin only; the same origin is always accepted), and
 ``PARTNUMBER_MAX_QUEUED_TASKS`` (tasks waiting for the classifier; beyond it a POST is a 429).
+
+Across instances: ``REDIS_URL`` (``redis://[[user]:password@]host[:port][/db]``; set, ``serve``
+queues the tasks in Redis for ``balto partnumber worker`` processes and delivers Socket.IO room
+events through it; unset, everything runs in-process), ``PARTNUMBER_TASK_TTL_S`` (how long a
+task's state and result stay in Redis after its last change) and ``PARTNUMBER_CLAIM_IDLE_S``
+(how long a task taken by a worker may go without a sign of life before another worker claims
+it). With Redis, ``PARTNUMBER_MAX_QUEUED_TASKS`` counts the tasks queued or running on all the
+workers.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from balto.core.config import (
     fields_from_env,
     split_overrides,
 )
+from balto.core.redis.url import parse_redis_url
 from balto.socketio import CorsConfig
 
 __all__ = ["DEFAULT_MAX_QUEUED_TASKS", "DEFAULT_PORT", "PartnumberConfig"]
@@ -34,6 +43,9 @@ ENV_NAMES = {
     "ncm_json": "PARTNUMBER_NCM",
     "cors_origins": "PARTNUMBER_CORS_ORIGINS",
     "max_queued_tasks": "PARTNUMBER_MAX_QUEUED_TASKS",
+    "redis_url": "REDIS_URL",
+    "task_ttl_s": "PARTNUMBER_TASK_TTL_S",
+    "claim_idle_s": "PARTNUMBER_CLAIM_IDLE_S",
 }
 DEFAULT_MAX_QUEUED_TASKS = 64
 
@@ -46,10 +58,19 @@ class PartnumberConfig:
     ncm_json: Path | None = None
     cors_origins: str = ""  # comma-separated allowed browser origins; "*" any; "" same origin
     max_queued_tasks: int = DEFAULT_MAX_QUEUED_TASKS  # waiting tasks; a POST beyond is a 429
+    redis_url: str = ""  # "": in-process tasks; else Redis-backed tasks and workers
+    task_ttl_s: float = 3600.0  # a task's record in Redis, after its last change
+    claim_idle_s: float = 30.0  # a worker's task idle this long is claimed by another
 
     def __post_init__(self) -> None:
         if self.max_queued_tasks < 1:
             raise ConfigError("PARTNUMBER_MAX_QUEUED_TASKS deve ser um inteiro positivo")
+        if self.task_ttl_s < 1:
+            raise ConfigError("PARTNUMBER_TASK_TTL_S deve ser ao menos 1 segundo")
+        if self.claim_idle_s < 0.1:
+            raise ConfigError("PARTNUMBER_CLAIM_IDLE_S deve ser ao menos 0.1 segundo")
+        if self.redis_url:
+            parse_redis_url(self.redis_url)  # a bad URL is a clear error at startup
 
     @property
     def classifier_cache_dir(self) -> Path:

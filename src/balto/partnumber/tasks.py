@@ -36,6 +36,7 @@ __all__ = [
     "Task",
     "TaskRegistry",
     "TaskState",
+    "replay_of",
 ]
 
 STATUS_EVENT = "classification_update_status"
@@ -129,6 +130,11 @@ class TaskRegistry:
         self._rooms[task.room_id] = task.task_id
         return task
 
+    def adopt(self, task: Task) -> None:
+        """Hold ``task``, made elsewhere (loaded from the shared store), to run its transitions."""
+        self._tasks[task.task_id] = task
+        self._rooms[task.room_id] = task.task_id
+
     def discard(self, task_id: str) -> None:
         """Forget a task that was never queued (the queue was full)."""
         task = self._tasks.pop(task_id, None)
@@ -206,13 +212,7 @@ class TaskRegistry:
         task = self.by_room(room_id)
         if task is None or already_member:
             return []
-        if task.result is None:  # still running: where it stands now
-            return [] if task.status is None else [(STATUS_EVENT, task.status)]
-        # Ended: the final state only, never a stale "processing" just before the result.
-        emissions: list[Emission] = []
-        if task.state is TaskState.FAILED and task.status is not None:
-            emissions.append((STATUS_EVENT, task.status))
-        return [*emissions, (FINISHED_EVENT, task.result)]
+        return replay_of(task)
 
     def prune(self, now: float) -> list[str]:
         """Forget finished tasks past their retention, and the oldest beyond the cap."""
@@ -232,3 +232,14 @@ class TaskRegistry:
         if task is None:
             raise NotFound(f"Tarefa não encontrada: {task_id}")
         return task
+
+
+def replay_of(task: Task) -> list[Emission]:
+    """What a socket that was not in ``task``'s room gets when it joins (see module doc)."""
+    if task.result is None:  # still running: where it stands now
+        return [] if task.status is None else [(STATUS_EVENT, task.status)]
+    # Ended: the final state only, never a stale "processing" just before the result.
+    emissions: list[Emission] = []
+    if task.state is TaskState.FAILED and task.status is not None:
+        emissions.append((STATUS_EVENT, task.status))
+    return [*emissions, (FINISHED_EVENT, task.result)]

@@ -1,0 +1,66 @@
+"""Partnumber across instances on a real redis-server: two instances share one Redis, a worker
+classifies, and the events of a task posted to one instance reach sockets on the other."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import trio
+
+from balto.core.lifecycle import Lifecycle
+from balto.partnumber.config import PartnumberConfig
+from balto.partnumber.redis_worker import StreamWorker
+from balto.partnumber.service import run_worker
+from tests.helpers import http
+from tests.partnumber.conftest import PartnumberServer, start_partnumber
+from tests.partnumber.doubles import ScriptedClassifier
+from tests.partnumber.support import post_task, wait_state
+from tests.partnumber.test_clients import check_flow, run_python_client
+
+
+async def start_worker(
+    nursery: trio.Nursery, redis_url: str, classifier: ScriptedClassifier, claim_idle_s: float = 5
+) -> tuple[StreamWorker, Lifecycle]:
+    lifecycle = Lifecycle()
+    config = PartnumberConfig(redis_url=redis_url, claim_idle_s=claim_idle_s)
+    worker = await nursery.start(
+        partial(run_worker, config, classifier_factory=lambda: classifier, lifecycle=lifecycle)
+    )
+    return worker, lifecycle
+
+
+async def two_instances(nursery: trio.Nursery, redis_url: str) -> list[PartnumberServer]:
+    unused = ScriptedClassifier()  # with Redis the instances classify nothing
+    return [await start_partnumber(nursery, unused, redis_url=redis_url) for _ in range(2)]
+
+
+async def test_official_client_on_b_gets_the_events_of_a_task_posted_to_a(
+    nursery: trio.Nursery, redis_url: str
+) -> None:
+    a, b = await two_instances(nursery, redis_url)
+    classifier = ScriptedClassifier()
+    worker, _ = await start_worker(nursery, redis_url, classifier)
+    for transport in ("polling", "websocket"):
+        seen = await run_python_client(b, transport, "flow", post_to=a)
+        check_flow(seen, transport)
+    assert worker.completed == 2 and len(classifier.requests) == 2
+    for server in (a, b):
+        server.lifecycle.stop()
+
+
+async def test_task_state_and_late_join_from_any_instance(
+    nursery: trio.Nursery, redis_url: str
+) -> None:
+    a, b = await two_instances(nursery, redis_url)
+    await start_worker(nursery, redis_url, ScriptedClassifier())
+    accepted = await post_task(a)
+    done = await wait_state(b, accepted["task_id"], "done")
+    assert done["room_id"] == accepted["room_id"] and done["result"]["status"] == "done"
+    reply = await http(a.port, "GET", f"/tasks/{accepted['task_id']}")
+    assert reply.json() == done
+    seen = await run_python_client(b, "default", "late", post_to=a)
+    check_flow(seen, "default", late=True)
+    health = (await http(b.port, "GET", "/health")).json()
+    assert health["redis"] == "ok" and health["queued"] == 0
+    for server in (a, b):
+        server.lifecycle.stop()
