@@ -12,6 +12,7 @@ socket is connected to another one.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 
 import socketio
 
-TIMEOUT_S = 10
+TIMEOUT_S = float(os.environ.get("SIO_CLIENT_TIMEOUT_S", "10"))
 
 
 def request(method: str, url: str, body: object = None) -> Any:
