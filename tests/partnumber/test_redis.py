@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
 import trio
 
+from balto.cli import build_parser
+from balto.core.config import ConfigError
 from balto.core.lifecycle import Lifecycle
 from balto.partnumber.config import PartnumberConfig
 from balto.partnumber.redis_worker import StreamWorker
@@ -64,3 +67,51 @@ async def test_task_state_and_late_join_from_any_instance(
     assert health["redis"] == "ok" and health["queued"] == 0
     for server in (a, b):
         server.lifecycle.stop()
+
+
+async def test_without_workers_the_queue_bound_is_a_429_and_unknown_tasks_a_404(
+    nursery: trio.Nursery, redis_url: str
+) -> None:
+    server = await start_partnumber(
+        nursery, ScriptedClassifier(), redis_url=redis_url, max_queued_tasks=1
+    )
+    accepted = await post_task(server)  # no worker yet: it waits in the stream
+    assert (await http(server.port, "GET", f"/tasks/{accepted['task_id']}")).json()["state"] == (
+        "queued"
+    )
+    full = await http(server.port, "POST", "/classify-partnumber", {"partnumber": "PN-2"})
+    assert full.status == 429 and full.headers["retry-after"]
+    assert (await http(server.port, "GET", "/tasks/nao-existe")).status == 404
+    await start_worker(nursery, redis_url, ScriptedClassifier())
+    await wait_state(server, accepted["task_id"], "done")  # the worker takes what waited
+    server.lifecycle.stop()
+
+
+def test_the_config_reads_redis_settings() -> None:
+    config = PartnumberConfig.from_env(
+        {
+            "REDIS_URL": "redis://cache:6380/1",
+            "PARTNUMBER_TASK_TTL_S": "60",
+            "PARTNUMBER_CLAIM_IDLE_S": "2.5",
+        }
+    )
+    assert (config.redis_url, config.task_ttl_s, config.claim_idle_s) == (
+        "redis://cache:6380/1",
+        60.0,
+        2.5,
+    )
+    for env in ({"REDIS_URL": "http://x"}, {"PARTNUMBER_CLAIM_IDLE_S": "0"}):
+        with pytest.raises(ConfigError):
+            PartnumberConfig.from_env(env)
+
+
+def test_the_worker_command_needs_redis_url(capsys: pytest.CaptureFixture[str]) -> None:
+    from balto.cli import cmd_partnumber_worker, main
+
+    args = build_parser().parse_args(["partnumber", "worker", "--catalog", "c.csv"])
+    assert args.func is cmd_partnumber_worker
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("REDIS_URL", raising=False)
+        assert main(["partnumber", "worker"]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("erro:")]
+    assert len(errors) == 1 and "REDIS_URL" in errors[0]
