@@ -3,6 +3,7 @@ classifies, and the events of a task posted to one instance reach sockets on the
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 import pytest
@@ -115,3 +116,20 @@ def test_the_worker_command_needs_redis_url(capsys: pytest.CaptureFixture[str]) 
         assert main(["partnumber", "worker"]) == 1
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("erro:")]
     assert len(errors) == 1 and "REDIS_URL" in errors[0]
+
+
+async def test_a_stopped_worker_finishes_the_task_in_hand(
+    nursery: trio.Nursery, redis_url: str
+) -> None:
+    server = await start_partnumber(nursery, ScriptedClassifier(), redis_url=redis_url)
+    classifier = ScriptedClassifier()
+    classifier.gate = threading.Event()
+    worker, lifecycle = await start_worker(nursery, redis_url, classifier)
+    accepted = await post_task(server)
+    await wait_state(server, accepted["task_id"], "processing")
+    lifecycle.stop()  # SIGTERM: no new task, but the one in hand is stored
+    await trio.sleep(0.1)
+    classifier.gate.set()
+    await wait_state(server, accepted["task_id"], "done")
+    assert worker.completed == 1
+    server.lifecycle.stop()

@@ -9,8 +9,9 @@ claims it once it has been idle ``claim_idle_s``; a live worker keeps its entry'
 low (``XCLAIM ... JUSTID`` every third of it) so a long classification is not taken from it.
 Whatever happens, the result is stored and published once (the transitions compare-and-set).
 
-Each task is one isolated job: a classifier bug fails that task; a Redis failure leaves the
-entry pending (it is retried) and the worker goes on after a pause.
+On :meth:`StreamWorker.drain` (``SIGTERM``) the worker takes no new task and finishes the one
+it holds. Each task is one isolated job: a classifier bug fails that task; a Redis failure
+leaves the entry pending (it is retried) and the worker goes on after a pause.
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ class StreamWorker:
         self.completed = 0
         self._boundary = boundary
         self._limiter = trio.CapacityLimiter(1)
+        self._draining = False
+        self._idle = trio.Event()
+        self._idle.set()
+
+    async def drain(self) -> None:
+        """Take no more tasks; return once the one being classified, if any, is stored."""
+        self._draining = True
+        await self._idle.wait()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         await self.queue.ensure_group()
@@ -69,7 +78,7 @@ class StreamWorker:
         while True:
             try:
                 async with self.queue.redis.dedicated() as connection:
-                    while True:
+                    while not self._draining:
                         entries = await self.queue.claim_abandoned(self.consumer, self.claim_idle_s)
                         if not entries:
                             entries = await self.queue.read_new(
@@ -77,11 +86,19 @@ class StreamWorker:
                             )
                         for entry in entries:
                             await self._job(entry)
+                    return
             except RedisError as exc:
                 log.warning("partnumber worker: %s; trying again", exc.message)
             await trio.sleep(REDIS_RETRY_S)
 
     async def _job(self, entry: StreamEntry) -> None:
+        self._idle = trio.Event()
+        try:
+            await self._isolated_job(entry)
+        finally:
+            self._idle.set()
+
+    async def _isolated_job(self, entry: StreamEntry) -> None:
         """One entry, isolated; a Redis failure propagates (the entry stays pending)."""
         redis_failure: RedisError | None = None
         with self._boundary.guard("classification_job", entry.task_id) as guard:

@@ -30,6 +30,7 @@ __all__ = ["load_classifier", "run_partnumber", "run_worker", "socketio_config"]
 
 log = logging.getLogger(__name__)
 
+WORKER_DRAIN_S = 60.0  # on stop, how long a worker may take to finish the task in hand
 #: Room above Engine.IO's maxPayload (1,000,000) for HTTP framing and WebSocket frames.
 BODY_HEADROOM_BYTES = 64 * 1024
 
@@ -146,7 +147,8 @@ async def run_worker(
     task_status: trio.TaskStatus[StreamWorker] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """``balto partnumber worker``: classify the tasks queued in Redis until
-    ``lifecycle.stop()`` (a task being classified then is left to another worker)."""
+    ``lifecycle.stop()``; the task in hand then is finished (for up to ``WORKER_DRAIN_S``,
+    beyond which it is left pending for another worker to claim)."""
     if not config.redis_url:
         raise ConfigError("balto partnumber worker precisa de REDIS_URL")
     classifier = await trio.to_thread.run_sync(classifier_factory)
@@ -160,4 +162,6 @@ async def run_worker(
         await nursery.start(worker.run)
         task_status.started(worker)
         await lifecycle.stopping.wait()
+        with trio.move_on_after(WORKER_DRAIN_S):  # finish (and store) the task in hand
+            await worker.drain()
         nursery.cancel_scope.cancel()
