@@ -7,10 +7,13 @@ database (``FLUSHALL`` before it).
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -65,12 +68,14 @@ def redis_server_port() -> Iterator[int]:
         try:
             assert process.stdout is not None
             seen = b""
-            for line in process.stdout:  # the log ends with the ready line (or the process)
-                seen += line
-                if READY_LINE in line:
-                    break
-            else:
-                raise RuntimeError(f"redis-server did not start: {seen[-2000:]!r}")
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while READY_LINE not in seen:  # its log says when it listens
+                remaining = deadline - time.monotonic()
+                readable, _, _ = select.select([process.stdout], [], [], max(0.0, remaining))
+                chunk = os.read(process.stdout.fileno(), 4096) if readable else b""
+                if not chunk:
+                    raise RuntimeError(f"redis-server did not start: {seen[-2000:]!r}")
+                seen += chunk
             yield port
         finally:
             process.terminate()

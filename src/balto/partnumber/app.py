@@ -14,7 +14,13 @@ import dataclasses
 import logging
 from typing import Any
 
-from balto.core.errors import BadRequest, BaltoError, NotFound, PayloadTooLarge
+from balto.core.errors import (
+    BadRequest,
+    BaltoError,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import Request, Response, error_response, json_response
 from balto.core.http.router import Router
@@ -185,7 +191,10 @@ class PartnumberApp:
         room = _room_of(data)
         if room is None:
             return {"status": "error", "error": 'Envie {"room_id": "..."} no evento join'}
-        self.tasks.join(sid, room)
+        try:
+            self.tasks.join(sid, room)
+        except ServiceUnavailable as exc:  # too many joins waiting for Redis: the ack says so
+            return {"status": "error", "error": exc.message}
         return {"status": "ok", "room_id": room}
 
     def _on_ping(self, sid: str, *_: Any) -> None:

@@ -16,6 +16,7 @@ leaves the entry pending (it is retried) and the worker goes on after a pause.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -90,6 +91,8 @@ class StreamWorker:
             except RedisError as exc:
                 log.warning("partnumber worker: %s; trying again", exc.message)
             await trio.sleep(REDIS_RETRY_S)
+            with contextlib.suppress(RedisError):  # Redis lost its data (restarted empty)?
+                await self.queue.ensure_group()  # if it is still down, the loop says so
 
     async def _job(self, entry: StreamEntry) -> None:
         self._idle = trio.Event()
