@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -39,13 +40,14 @@ def _command(port: int, *args: str) -> bytes:
         return conn.recv(4096)
 
 
-@pytest.fixture(scope="session")
-def redis_server_port() -> Iterator[int]:
+@contextmanager
+def running_redis_server(port: int | None = None) -> Iterator[int]:
+    """A redis-server on ``port`` (default: a free one) for the block; its port."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server ausente (apt-get install redis-server; make system-deps)")
     with tempfile.TemporaryDirectory(prefix="balto-redis-") as workdir:
-        port = _free_port()
+        port = port or _free_port()
         process = subprocess.Popen(
             [
                 binary,
@@ -86,6 +88,12 @@ def redis_server_port() -> Iterator[int]:
                 process.wait()
             if process.stdout is not None:
                 process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server_port() -> Iterator[int]:
+    with running_redis_server() as port:
+        yield port
 
 
 @pytest.fixture

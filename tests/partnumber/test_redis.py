@@ -18,8 +18,9 @@ from balto.partnumber.service import run_worker
 from tests.helpers import http
 from tests.partnumber.conftest import PartnumberServer, start_partnumber
 from tests.partnumber.doubles import ScriptedClassifier
-from tests.partnumber.support import post_task, wait_state
+from tests.partnumber.support import PN, post_task, wait_state
 from tests.partnumber.test_clients import check_flow, run_python_client
+from tests.redis_server import running_redis_server
 
 
 async def start_worker(
@@ -133,3 +134,25 @@ async def test_a_stopped_worker_finishes_the_task_in_hand(
     await wait_state(server, accepted["task_id"], "done")
     assert worker.completed == 1
     server.lifecycle.stop()
+
+
+async def test_health_says_when_redis_is_gone_and_events_flow_again_after_it_returns(
+    nursery: trio.Nursery,
+) -> None:
+    with running_redis_server() as port:
+        url = f"redis://127.0.0.1:{port}/0"
+        server = await start_partnumber(nursery, ScriptedClassifier(), redis_url=url)
+    # That redis-server is stopped now.
+    health = await http(server.port, "GET", "/health")
+    assert health.status == 503 and health.json()["redis"] == "indisponível"
+    assert (await http(server.port, "POST", "/classify-partnumber", PN)).status == 503
+    with running_redis_server(port):  # back, empty, on the same port
+        await start_worker(nursery, url, ScriptedClassifier())
+        with trio.fail_after(10):  # Redis answers and the channel is subscribed again
+            while True:
+                if (await http(server.port, "GET", "/health")).status == 200:
+                    break
+                await trio.sleep(0.05)
+        seen = await run_python_client(server, "websocket", "flow")  # the channel is back
+        check_flow(seen, "websocket")
+        server.lifecycle.stop()

@@ -85,7 +85,12 @@ class RedisTasks:
                 queued = await self.queue.outstanding()
             except RedisError:
                 redis_ok = False
-        return redis_ok, {"redis": "ok" if redis_ok else "indisponível", "queued": queued}
+        subscribed = self.fanout.subscribed  # else live events are lost: take us out
+        return redis_ok and subscribed, {
+            "redis": "ok" if redis_ok else "indisponível",
+            "redis_pubsub": "ok" if subscribed else "reconectando",
+            "queued": queued,
+        }
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Deliver the channel's messages and complete joins; started once subscribed."""

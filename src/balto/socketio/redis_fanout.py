@@ -37,6 +37,7 @@ class RedisFanout:
         self.redis = redis
         self.channel = channel
         self._boundary = boundary
+        self.subscribed = False  # whether messages are being received now (for /health)
 
     async def publish(self, message: RoomMessage) -> int:
         """Publish ``message``; how many instances were subscribed."""
@@ -59,6 +60,7 @@ class RedisFanout:
             try:
                 async with PubSub.open(self.redis.address) as pubsub:
                     await pubsub.subscribe(self.channel)
+                    self.subscribed = True
                     if not started:
                         started = True
                         task_status.started()
@@ -66,6 +68,7 @@ class RedisFanout:
                     async for _channel, data in pubsub.messages():
                         self._deliver(deliver, data)
             except RedisError as exc:
+                self.subscribed = False
                 if not started:
                     raise
                 log.warning("redis pub/sub %s: %s; reconnecting", self.channel, exc.message)
