@@ -41,8 +41,9 @@ def _command(port: int, *args: str) -> bytes:
 
 
 @contextmanager
-def running_redis_server(port: int | None = None) -> Iterator[int]:
-    """A redis-server on ``port`` (default: a free one) for the block; its port."""
+def running_redis_server(port: int | None = None, *extra: str) -> Iterator[int]:
+    """A redis-server on ``port`` (default: a free one) for the block, with ``extra`` options
+    (``--requirepass``, ...); its port."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server ausente (apt-get install redis-server; make system-deps)")
@@ -63,6 +64,7 @@ def running_redis_server(port: int | None = None) -> Iterator[int]:
                 "no",
                 "--protected-mode",
                 "yes",
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -14,7 +14,7 @@ from balto.core.redis.client import (
     open_redis,
 )
 from balto.core.redis.url import parse_redis_url
-from tests.redis_server import _free_port
+from tests.redis_server import _free_port, running_redis_server
 
 
 async def test_commands_and_replies(redis_url: str):
@@ -93,3 +93,16 @@ def test_urls():
     for bad in ("http://x", "redis://", "redis://h/abc", "rediss://h"):
         with pytest.raises(ConfigError):
             parse_redis_url(bad)
+
+
+async def test_a_password_and_a_database_from_the_url():
+    with running_redis_server(None, "--requirepass", "s3nh@") as port:
+        with pytest.raises(RedisReplyError) as refused:
+            async with open_redis(f"redis://127.0.0.1:{port}"):
+                pass
+        assert refused.value.code == "NOAUTH"
+        async with open_redis(f"redis://:s3nh%40@127.0.0.1:{port}/3") as redis:
+            await redis.execute("SET", "k", "no banco 3")
+            assert b"db=3" in await redis.execute("CLIENT", "INFO")
+        async with open_redis(f"redis://:s3nh%40@127.0.0.1:{port}/0") as other:
+            assert await other.execute("GET", "k") is None

@@ -168,7 +168,8 @@ class Redis:
     @asynccontextmanager
     async def dedicated(self) -> AsyncIterator[Connection]:
         """A connection for the block alone; back to the pool if the block ends cleanly (an
-        error reply included), closed otherwise."""
+        error reply included), closed otherwise. The block must leave the connection as it got
+        it (no ``SELECT``, ``SUBSCRIBE``, ``MULTI`` left open): others get it next."""
         if self._closed:
             raise RedisConnectionError("cliente Redis fechado")
         async with self._slots:  # a semaphore: one task may hold two (a blocking read too)
