@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from balto.partnumber.classify.models import Classification, ClassifyRequest, Progress
 from balto.partnumber.joins import PendingJoins
@@ -97,3 +99,58 @@ def test_an_unknown_room_and_an_expired_wait():
     assert joins.resolve("b", task.room_id, stored(task, 7)) is None
     assert [e for e, _ in joins.expire("b", task.room_id) or []] == [FINISHED_EVENT]
     assert joins.expire("b", task.room_id) is None
+
+
+@given(st.data())
+def test_any_interleaving_gives_each_event_once_and_in_order(data: st.DataObject):
+    """The channel delivers the task's messages in order, lagging the records by any amount;
+    a socket joins and its record read lands anywhere in between: it ends up with the task's
+    events from some point on, each once, in order, and the result exactly once."""
+    registry, task = new_task()
+    steps = data.draw(st.integers(0, 4))
+    published: list[RoomMessage] = []
+    records: list[StoredTask] = [stored(task, 0)]
+    for n in range(1, steps + 1):
+        emissions = registry.progress(task.task_id, Progress(n, steps, f"etapa {n}"))
+        published += messages(task, emissions, n)
+        records.append(stored(task, n))
+    finish = registry.finish(task.task_id, result(), 9.0)
+    published += messages(task, finish, steps + 1)
+    records.append(stored(task, steps + 1))
+
+    joins, received, in_room = PendingJoins(), [], False
+    delivered = begun_at = 0
+    began = read = False
+    while delivered < len(published) or not read:
+        actions = ["deliver"] if delivered < len(published) else []
+        if not began:
+            actions.append("begin")
+        elif not read:
+            actions.append("read")
+        action = data.draw(st.sampled_from(actions))
+        if action == "deliver":
+            message = published[delivered]
+            delivered += 1
+            if in_room:
+                received.append((message.event, message.args[0]))
+            for _sid, _room, emissions in joins.delivered(message):
+                received += emissions
+                in_room = True
+        elif action == "begin":
+            began, begun_at = True, delivered
+            joins.begin("sid", task.room_id)
+        else:
+            read = True
+            # The record read sees every transition made so far (at least the delivered ones).
+            latest = records[data.draw(st.integers(delivered, len(published)))]
+            emissions = joins.resolve("sid", task.room_id, latest)
+            if emissions is not None:
+                received += emissions
+                in_room = True
+    assert in_room and len(joins) == 0
+    events = [event for event, _ in received]
+    assert events.count(FINISHED_EVENT) == 1 and events[-1] == FINISHED_EVENT
+    currents = [int(p["current"]) for event, p in received if event == STATUS_EVENT]
+    if currents:  # from where the socket came in to the last step: none missed, none twice
+        assert currents == list(range(currents[0], steps + 1))
+    assert begun_at <= delivered
