@@ -78,3 +78,15 @@ async def test_an_entry_left_by_a_dead_consumer_is_claimed(redis_url: str):
         await queue.done(claimed)
         assert await queue.outstanding() == 0
         assert await queue.claim_abandoned("outro", 0) == []
+
+
+async def test_a_foreign_entry_is_acknowledged_not_left_pending(redis_url: str):
+    async with open_redis(redis_url) as redis:
+        queue = TaskQueue(redis)
+        await queue.ensure_group()
+        await redis.execute("XADD", queue.stream, "*", "outro", "campo")
+        async with redis.dedicated() as connection:
+            (entry,) = await queue.read_new(connection, "w", 0.1)
+        assert entry.task_id == "" and await queue.load(entry.task_id) is None
+        await queue.done(entry)  # what the worker does with a task it cannot find
+        assert await queue.outstanding() == 0

@@ -199,7 +199,9 @@ class TaskQueue:
 
 
 def _entries(raw: Any) -> list[StreamEntry]:
-    """``[[id, [field, value, ...]], ...]`` → the entries with a task id (others skipped)."""
+    """``[[id, [field, value, ...]], ...]`` → the entries; one without a task id (not ours)
+    gets ``""``, a task no one finds: the worker acknowledges it instead of leaving it pending
+    forever."""
     entries = []
     for item in raw or ():
         if not isinstance(item, list) or len(item) != 2 or not isinstance(item[1], list):
@@ -207,6 +209,7 @@ def _entries(raw: Any) -> list[StreamEntry]:
         entry_id, fields = item
         values = dict(zip(fields[::2], fields[1::2], strict=True))
         task_id = values.get(b"task_id")
-        if isinstance(entry_id, bytes) and isinstance(task_id, bytes):
-            entries.append(StreamEntry(entry_id, task_id.decode()))
+        if isinstance(entry_id, bytes):
+            name = task_id.decode(errors="replace") if isinstance(task_id, bytes) else ""
+            entries.append(StreamEntry(entry_id, name))
     return entries
