@@ -69,6 +69,10 @@ POLICIES: dict[str, DecodePolicy] = {
     "pausa-crescente": DecodePolicy(
         interim_every_s=None, pause_interim_s=0.3, pause_interim_min_s=1.0
     ),
+    # windowed interims at pauses, every final over its whole utterance
+    "pausa-min2-final": dataclasses.replace(
+        _pauses_only(2.0), skip_covered_finals=False, whole_finals=True
+    ),
     "pausa-min1": _pauses_only(1.0),
     "pausa-min2": _pauses_only(2.0),
 }

@@ -41,6 +41,7 @@ class DecodePolicy:
     pause_interim_min_s: float = 0.0  # ... after at least this much audio no job carried
     window_overlap_s: float | None = None  # None: every decode carries the whole utterance
     skip_covered_finals: bool = False  # no final decode when interims heard all its speech
+    whole_finals: bool = False  # with windowed interims, the final still decodes it all
 
     @classmethod
     def from_config(cls, config: CounterConfig) -> DecodePolicy:
@@ -86,6 +87,7 @@ def counter_pipeline(
             final_max_lag_s=config.asr_max_lag_s,
             window_overlap_s=policy.window_overlap_s,
             skip_covered_finals=policy.skip_covered_finals,
+            whole_finals=policy.whole_finals,
         ),
         detector=Detector(rules, cooldown_s=config.recommendation_cooldown_s),
         options=decode_options(language),

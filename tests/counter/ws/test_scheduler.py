@@ -134,6 +134,20 @@ def test_a_window_decodes_only_what_no_decode_covered_plus_the_overlap():
     assert len(step.job.audio) == 3 * 16_000
 
 
+def test_with_whole_finals_only_the_interims_are_windowed():
+    scheduler = windowed(whole_finals=True)
+    first, second = job(1, 0.0, 3.0, final=False), job(1, 0.0, 6.0, final=False)
+    scheduler.push([first], position_s=3.0)
+    scheduler.decoded(drain(scheduler)[0].job)
+    scheduler.push([second], position_s=6.0)
+    (step,) = drain(scheduler)
+    assert step.job.start_s == pytest.approx(2.0)  # the interim: its window
+    scheduler.decoded(step.job)
+    final = job(1, 0.0, 7.0, final=True)
+    scheduler.push([final], position_s=7.0)
+    assert drain(scheduler) == [Decode(final)]  # the final: the whole utterance
+
+
 def test_a_decode_that_did_not_run_leaves_its_audio_to_the_next_job():
     scheduler = windowed()
     scheduler.push([job(1, 0.0, 3.0, final=False)], position_s=3.0)

@@ -15,7 +15,8 @@ and the negation before it), instead of the whole utterance again. Superseded or
 interims lose nothing, since the next decode starts where the last *decoded* one ended (the
 shell reports each decode that ran with ``decoded``). With
 ``skip_covered_finals`` too, a final whose speech all lay inside decoded audio is not decoded
-again (``Covered``): the interim at the pause already heard it.
+again (``Covered``): the interim at the pause already heard it. With ``whole_finals``, only the
+interims are windowed: a final decodes its whole utterance, once, with all its context.
 
 The shell feeds the segmenter's jobs with ``push`` and asks ``next_step`` with the audio
 waiting upstream, before every decode: the lag grows while earlier jobs decode.
@@ -64,6 +65,7 @@ class RecognitionScheduler:
         interim_max_lag_s: float = INTERIM_MAX_LAG_S,
         window_overlap_s: float | None = None,
         skip_covered_finals: bool = False,
+        whole_finals: bool = False,
     ) -> None:
         if final_max_lag_s < 0 or interim_max_lag_s < 0:
             raise ValueError("lag limits must not be negative")
@@ -75,6 +77,7 @@ class RecognitionScheduler:
         self.interim_max_lag_s = interim_max_lag_s
         self.window_overlap_s = window_overlap_s
         self.skip_covered_finals = skip_covered_finals
+        self.whole_finals = whole_finals
         self._pending: collections.deque[DecodeJob] = collections.deque()
         self._position_s = 0.0
         self._decoded_until: dict[int, float] = {}  # utterance → end of its last decode
@@ -109,7 +112,8 @@ class RecognitionScheduler:
         if self.window_overlap_s is not None and decoded_until is not None:
             if self.skip_covered_finals and job.final and job.last_speech_s <= decoded_until:
                 return Covered(job)
-            job = job.since(decoded_until - self.window_overlap_s)
+            if not (job.final and self.whole_finals):
+                job = job.since(decoded_until - self.window_overlap_s)
         if lag_s > limit_s:
             return Skip(job, lag_s, job.duration_s if job.final else 0.0)
         return Decode(job)
