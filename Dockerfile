@@ -22,7 +22,7 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home b
 COPY pyproject.toml README.md ./
 COPY src ./src
 # One layer for the packages, the model and the model's permissions: a chmod in a later layer
-# would store the 140 MB model a second time.
+# would store the model (78 MB in q8_0) a second time.
 RUN pip install . \
     && balto model install base \
     && rm -rf "$BALTO_CACHE_DIR/downloads" \

@@ -31,7 +31,9 @@ def _cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def base_model() -> Path:
-    return ensure_model("base", _cache_dir(), progress=False)
+    """The model the server runs by default (its weights from ``CounterConfig``)."""
+    weights = CounterConfig().model_weights
+    return ensure_model("base", _cache_dir(), weights=weights, progress=False)
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import pytest
 from bench.server import BenchSettings, main, markdown, run, write_json
 from bench.speech import espeak_available
-
-from balto.counter.asr.model_cache import ensure_model
 
 pytestmark = [
     pytest.mark.slow,
@@ -25,9 +22,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def model_path() -> Path:
-    cache = Path(os.environ.get("BALTO_CACHE_DIR", Path.home() / ".cache" / "balto"))
-    return ensure_model("base", cache)
+def model_path(base_model: Path) -> Path:
+    return base_model
 
 
 def test_server_bench_smoke(model_path, tmp_path):

@@ -9,7 +9,6 @@ the benchmarks.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,6 @@ import trio
 from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import open_websocket_url
 
-from balto.counter.asr.model_cache import ensure_model
 from balto.counter.asr.whisper import WhisperTranscriber
 from tests.conftest import start_server
 from tests.e2e.test_http import register
@@ -39,9 +37,8 @@ SCRIPT = [  # (sentence, expected rule id or None)
 
 
 @pytest.fixture(scope="session")
-def model_path() -> Path:
-    cache = Path(os.environ.get("BALTO_CACHE_DIR", Path.home() / ".cache" / "balto"))
-    return ensure_model("base", cache)
+def model_path(base_model: Path) -> Path:
+    return base_model
 
 
 async def stream_real_time(ws, audio: np.ndarray, clock: float) -> float:

@@ -1,4 +1,5 @@
-"""Structure of the converted base model, as whisper.cpp expects it."""
+"""Structure of the converted base model, as whisper.cpp expects it: the f16 conversion in
+detail, and the q8_0 one (the server's default) where it differs."""
 
 from __future__ import annotations
 
@@ -9,14 +10,31 @@ import pytest
 
 from balto.counter.asr.convert.ggml import GgmlSummary, read_summary
 from balto.counter.asr.convert.mel import mel_filters
+from balto.counter.asr.model_cache import ensure_model
 
 pytestmark = pytest.mark.slow
 
 
+def _summary(base_model: Path, weights: str) -> GgmlSummary:
+    cache_dir = base_model.parent.parent  # <cache>/models/ggml-base*.bin
+    with ensure_model("base", cache_dir, weights=weights).open("rb") as stream:
+        return read_summary(stream)
+
+
 @pytest.fixture(scope="module")
 def summary(base_model: Path) -> GgmlSummary:
-    with base_model.open("rb") as stream:
-        return read_summary(stream)
+    return _summary(base_model, "f16")
+
+
+def test_q8_0_quantises_only_the_large_matrices(base_model: Path) -> None:
+    quantised = _summary(base_model, "q8_0")
+    assert quantised.hparams.ftype == 2007  # whisper.cpp: 1000 x quantisation version 2 + 7
+    tensors = {t.name: t for t in quantised.tensors}
+    assert tensors["encoder.blocks.5.mlp.0.weight"].ttype == 8  # GGML_TYPE_Q8_0
+    assert tensors["decoder.token_embedding.weight"].ttype == 8
+    assert tensors["encoder.positional_embedding"].ttype == 0  # f32 stays f32
+    assert tensors["decoder.ln.bias"].ttype == 0
+    assert base_file_is_whole(tensors)
 
 
 def test_hparams(summary: GgmlSummary) -> None:
