@@ -27,6 +27,7 @@ from balto.counter.admin.rules_api import RulesApi
 from balto.counter.admin.session_api import SessionApi
 from balto.counter.asr.base import Transcriber
 from balto.counter.asr.pool import WhisperPool
+from balto.counter.balcao.site import BalcaoSite
 from balto.counter.cadastro.secrets import same_secret
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.config import CounterConfig
@@ -73,6 +74,7 @@ class BaltoApp:
         FeedApi(services, keys).install(self.router)
         DataApi(services, keys).install(self.router)
         PanelSite().install(self.router)
+        BalcaoSite().install(self.router)
 
     # -- the HttpApp protocol -------------------------------------------------------------
 
