@@ -62,10 +62,13 @@ async def start_server(
     tmp_path: Path,
     factory: Callable[[], Transcriber],
     transcriber: ScriptedTranscriber | None = None,
+    *,
+    port: int = 0,
     **overrides: object,
 ) -> RunningServer:
+    """``port``: 0 for any free one; the port of a server that ended, to restart it."""
     config = CounterConfig(db_file=tmp_path / "dados" / "registro.db").replace(
-        host="127.0.0.1", port=0, **overrides
+        host="127.0.0.1", port=port, **overrides
     )
     lifecycle = Lifecycle()
     listeners = await nursery.start(

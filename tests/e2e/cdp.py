@@ -10,7 +10,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -180,6 +180,16 @@ class Page:
         return await self.evaluate("window.__cspViolations")
 
 
+def fake_microphone(wav: Path) -> tuple[str, ...]:
+    """Switches that grant the microphone without asking and make it play ``wav`` (16-bit PCM,
+    any rate) in a loop from the moment the page opens the device."""
+    return (
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    )
+
+
 async def _devtools_url(stderr: trio.abc.ReceiveStream) -> str:
     seen = b""
     with trio.fail_after(START_WAIT_S):
@@ -197,9 +207,12 @@ async def _drain(stream: trio.abc.ReceiveStream) -> None:
 
 
 @asynccontextmanager
-async def open_page(profile: Path, width: int = 1280, height: int = 900) -> AsyncIterator[Page]:
+async def open_page(
+    profile: Path, width: int = 1280, height: int = 900, flags: Sequence[str] = ()
+) -> AsyncIterator[Page]:
     """A fresh headless chromium (its own profile folder) with one blank page, watched for
-    console errors, exceptions and CSP violations; the browser ends with the context."""
+    console errors, exceptions and CSP violations; the browser ends with the context.
+    ``flags``: more command-line switches (a fake microphone: :func:`fake_microphone`)."""
     binary = chromium_path()
     assert binary is not None
     command = [
@@ -215,6 +228,7 @@ async def open_page(profile: Path, width: int = 1280, height: int = 900) -> Asyn
         "--remote-debugging-port=0",
         f"--user-data-dir={profile}",
         f"--window-size={width},{height}",
+        *flags,
         "about:blank",
     ]
     process = await trio.lowlevel.open_process(
