@@ -31,6 +31,7 @@ from tests.e2e.cdp import Page, chromium_path, fake_microphone, open_page
 from tests.e2e.test_admin_api import COMPLAINT, needs_espeak, new_chain, new_counter
 from tests.e2e.test_panel_browser import artefacts_dir, text_of
 from tests.e2e.test_safety_ws import BABY_FEVER
+from tests.helpers import http
 
 pytestmark = [
     pytest.mark.slow,
@@ -42,7 +43,7 @@ pytestmark = [
 LEAD_S = 1.0  # silence before the complaint in the WAV
 TAIL_S = 7.0  # and after it: the WAV loops, one complaint per loop
 QUIET = 0.05  # the meter's value (0..1, -60..0 dBFS) under which the page "hears" silence
-LONG_QUIET_S = 1.0  # a pause this long after speech is the end of the utterance
+LONG_QUIET_MS = 1000  # a pause this long after speech is the end of the utterance
 # Injected before the page's scripts: when the meter moves and when each card is painted.
 WATCH = """
 window.__medidas = {nivel: [], cartoes: []};
@@ -76,39 +77,53 @@ def complaint_wav(folder: Path, sentence: str) -> Path:
     return write_wav(folder / "microfone.wav", audio)
 
 
-def speech_ends_ms(levels: list[list[float]], now_ms: float) -> list[float]:
-    """When each utterance stopped, as the page's meter saw it: the start of every quiet
-    stretch of at least ``LONG_QUIET_S`` (the last one may still be going at ``now_ms``)."""
-    ends: list[float] = []
-    speaking = False
+def utterances(levels: list[list[float]], now_ms: float) -> list[tuple[float, float | None]]:
+    """Each utterance the page's meter saw, ``(start, end)``: speech runs from a level above
+    ``QUIET`` until a quiet stretch of at least ``LONG_QUIET_MS`` begins (the pauses between
+    words are shorter); ``end`` is None while that stretch has not lasted long enough yet."""
+    found: list[tuple[float, float | None]] = []
+    start: float | None = None
     quiet_since: float | None = None
-    for at, value in [*levels, [now_ms, 1.0]]:
+    for at, value in [*levels, [now_ms, -1.0]]:  # the sentinel: "now", neither loud nor quiet
+        if start is not None and quiet_since is not None and at - quiet_since >= LONG_QUIET_MS:
+            found.append((start, quiet_since))
+            start = quiet_since = None
         if value >= QUIET:
-            if quiet_since is not None and speaking and at - quiet_since >= LONG_QUIET_S * 1000:
-                ends.append(quiet_since)
-            speaking, quiet_since = True, None
-        elif speaking and quiet_since is None:
+            start = at if start is None else start
+            quiet_since = None
+        elif value >= 0 and start is not None and quiet_since is None:
             quiet_since = at
-    return ends
+    if start is not None:
+        found.append((start, None))
+    return found
 
 
 async def measured_delay_s(page: Page, card_id: str) -> float:
-    """End of speech → card painted, both on the page's clock; waits, if the card came while
-    the customer was still speaking (an interim decode), until the utterance has ended."""
+    """End of speech → card painted, both on the page's clock. The card belongs to the
+    utterance under way when it appeared (an interim decode: a negative delay, measured once
+    the utterance ends) or else to the last one that ended before it."""
     with trio.fail_after(30):
         while True:
             marks: dict[str, Any] = await page.evaluate(
                 "({...window.__medidas, agora: performance.now()})"
             )
             painted = [at for at, got in marks["cartoes"] if got == card_id]
-            ends = speech_ends_ms(marks["nivel"], marks["agora"])
-            if painted and ends:
+            if painted:
                 card_ms = painted[0]
-                if any(end > card_ms for end in ends) or marks["agora"] > card_ms + 5000:
-                    break
+                heard = [u for u in utterances(marks["nivel"], marks["agora"]) if u[0] <= card_ms]
+                assert heard, "a card before any speech"
+                end = heard[-1][1]
+                if end is not None:
+                    return (card_ms - end) / 1000
             await trio.sleep(0.2)  # the painting frame, or the end of the utterance, is to come
-    end = min(ends, key=lambda end: abs(card_ms - end))
-    return (card_ms - end) / 1000
+
+
+async def recognizer_ready(port: int) -> None:
+    with trio.fail_after(60):
+        while True:  # the server, not a Trio task of this test, loads the model: poll
+            if (await http(port, "GET", "/health")).json()["recognizer_ready"]:
+                return
+            await trio.sleep(0.2)
 
 
 async def open_counter(page: Page, url: str) -> None:
@@ -222,6 +237,7 @@ async def test_a_complaint_in_a_natural_voice_becomes_a_card_that_records_the_sa
             port = running.port
             chain = await new_chain(port, "balcao@redepharma.com")
             key = await new_counter(port, chain, "Loja 01 - Centro")
+            await recognizer_ready(port)  # a counter meets a server that has long been up
             await open_counter(page, f"http://127.0.0.1:{port}/balcao#chave={key}")
             await page.wait_for(phase_is("conectado"))
             await microphone_on(page)

@@ -96,14 +96,19 @@ export class Conexao {
     if (ws !== null) ws.close(1000, "trocando a chave");
   }
 
+  // Connected and the socket still open (the server may be closing it: onclose is to come).
+  get aberto() {
+    return this.conectado && this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
   enviar(message) {
-    if (!this.conectado) return false;
+    if (!this.aberto) return false;
     this.ws.send(JSON.stringify(message));
     return true;
   }
 
   enviarAudio(buffer) {
     // Only while connected, and never queue behind a slow network: late audio is worse than none.
-    if (this.conectado && this.ws.bufferedAmount < 1 << 20) this.ws.send(buffer);
+    if (this.aberto && this.ws.bufferedAmount < 1 << 20) this.ws.send(buffer);
   }
 }
