@@ -2,7 +2,8 @@
 microphone plays a WAV in a loop, driven over the DevTools Protocol against a real server.
 
 - A link with a wrong key shows the refusal (close 1008); a pasted key connects; a referral to
-  the pharmacist looks different from a sale (scripted transcriber).
+  the pharmacist looks different from a sale (scripted transcriber); a microphone the site may
+  not use is explained.
 - A complaint in a natural voice (Kokoro), heard by the real whisper.cpp: the card appears,
   "Vendeu" stores ``venda_realizada``; the server stops and starts again on the same port and
   database and the page reconnects and authenticates by itself.
@@ -217,8 +218,34 @@ async def test_a_wrong_key_from_a_link_is_refused_and_a_referral_looks_apart(
         }
         assert await page.csp_violations() == []
         assert page.problems == []
+
     for path in saved:
         print(f"screenshot: {path}")
+
+
+async def test_a_blocked_microphone_is_explained(server: RunningServer, tmp_path: Path) -> None:
+    port = server.port
+    key = await new_counter(port, await new_chain(port, "balcao@redepharma.com"), "Loja 02")
+    # A fake device but no fake prompt: the site's permission, denied here, decides.
+    flags = fake_microphone(complaint_wav(tmp_path, COMPLAINT))[1:]
+    async with open_page(tmp_path / "perfil", flags=flags) as page:
+        await page.connection.send(
+            "Browser.setPermission",
+            {
+                "origin": f"http://127.0.0.1:{port}",
+                "permission": {"name": "microphone"},
+                "setting": "denied",
+            },
+        )
+        await open_counter(page, f"http://127.0.0.1:{port}/balcao#chave={key}")
+        await page.wait_for(f"{text_of('#microfone-erro')}.includes('Microfone bloqueado')")
+        await page.wait_for(phase_is("conectado"))  # the socket does not need the microphone
+        assert await page.evaluate(text_of("#microfone-estado")) == "Microfone desligado"
+        assert await page.evaluate("!document.getElementById('ligar').hidden")
+        shot = await page.screenshot(artefacts_dir() / "balcao-0-microfone-bloqueado.png")
+        assert await page.csp_violations() == []
+        assert page.problems == []
+    print(f"screenshot: {shot}")
 
 
 async def test_a_complaint_in_a_natural_voice_becomes_a_card_that_records_the_sale(
