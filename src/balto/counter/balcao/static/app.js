@@ -62,6 +62,7 @@ function showPhase({ fase, texto, esperaMs }) {
     text = `${texto} Tentando de novo em ${Math.max(1, Math.round(esperaMs / 1000))} s…`;
   }
   line.textContent = text;
+  if (fase === PHASES.SEM_CHAVE) $("nome-balcao").textContent = "Balcão";
   if (fase === PHASES.CHAVE_RECUSADA) showForm(texto);
   if (fase === PHASES.CONECTADO) {
     $("entrar").hidden = true;

@@ -39,6 +39,7 @@ export function proxima(phase, event) {
 const POLICY_VIOLATION = 1008;
 const TRY_AGAIN_LATER = 1013;
 const GOING_AWAY = 1001;
+const INTERNAL_ERROR = 1011;
 
 // What a closed socket means: "recusada" (the key is wrong or revoked: ask for another one,
 // do not retry) or "caiu" (try again later), with the sentence to show.
@@ -52,6 +53,9 @@ export function motivoDoFechamento(code, reason) {
   }
   if (code === GOING_AWAY) {
     return { evento: "caiu", texto: "O servidor está reiniciando." };
+  }
+  if (code === INTERNAL_ERROR) {
+    return { evento: "caiu", texto: "Erro interno no servidor." };
   }
   if (code === POLICY_VIOLATION) {
     return { evento: "caiu", texto: `O servidor encerrou a conexão${why}.` };

@@ -57,6 +57,10 @@ export class Microfone {
       throw new MicrofoneErro("O navegador só libera o microfone em conexão segura: abra o " +
         "Balto por um endereço https (ou, neste computador, por localhost).");
     }
+    if (!this.context.audioWorklet) {
+      throw new MicrofoneErro("Este navegador não tem AudioWorklet: use um Chrome, Edge, " +
+        "Firefox ou Safari atualizado.");
+    }
     if (this.node === null) {
       try {
         this.stream = await navigator.mediaDevices.getUserMedia({
