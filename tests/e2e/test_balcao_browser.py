@@ -29,7 +29,7 @@ from balto.counter.asr.whisper import WhisperTranscriber
 from balto.counter.audio.types import SAMPLE_RATE_HZ
 from tests.conftest import RunningServer, start_server
 from tests.e2e.cdp import Page, chromium_path, fake_microphone, open_page
-from tests.e2e.test_admin_api import COMPLAINT, needs_espeak, new_chain, new_counter
+from tests.e2e.test_admin_api import COMPLAINT, api, needs_espeak, new_chain, new_counter
 from tests.e2e.test_panel_browser import artefacts_dir, text_of
 from tests.e2e.test_safety_ws import BABY_FEVER
 from tests.helpers import http
@@ -209,6 +209,27 @@ async def test_a_wrong_key_from_a_link_is_refused_and_a_referral_looks_apart(
               };
             })"""
         )
+        # An ``erro`` answers the oldest feedback in flight: shown on its card, buttons back.
+        answered = await page.evaluate(
+            """import('/balcao/cartoes.js').then(({Cartoes}) => {
+              const list = document.createElement('div');
+              const sent = [];
+              const cards = new Cartoes(list, (m) => (sent.push(m), true));
+              cards.mostrar({id_interacao: 'x1', mensagem: 'Sugerir X', produto: 'X',
+                             tipo: 'sugerir'});
+              list.querySelector('button.vendeu').click();
+              const sending = list.querySelector('button.vendeu').disabled;
+              cards.erro({comando: 'erro', mensagem: 'Feedback já registrado'});
+              return {sent, sending, again: !list.querySelector('button.vendeu').disabled,
+                      line: list.querySelector('.situacao').textContent};
+            })"""
+        )
+        assert answered == {
+            "sent": [{"comando": "feedback", "id_interacao": "x1", "resultado": "venda_realizada"}],
+            "sending": True,
+            "again": True,
+            "line": "Não registrado: Feedback já registrado",
+        }
         assert checks == {
             "refused": "Error",
             "waits": [1000, 2000, 4000, 8000, 30000],
@@ -310,6 +331,12 @@ async def test_a_complaint_in_a_natural_voice_becomes_a_card_that_records_the_sa
             row = db.interacao(new_id)
             db.close()
             assert row is not None and row["resultado"] == "venda_perdida"
+            # Both answers are in the chain's report, as the panel shows it.
+            r = await api(port, "GET", "/api/relatorios?agrupar=balcao", chain)
+            assert r.status == 200, r.body
+            (line,) = r.json()["linhas"]
+            assert line["nome_balcao"] == "Loja 01 - Centro"
+            assert (line["vendas_realizadas"], line["vendas_perdidas"]) == (1, 1)
             assert await page.csp_violations() == []
             # Retries while the server was down are the only console lines allowed.
             refused = [p for p in page.problems if "ERR_CONNECTION_REFUSED" in p]
