@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import NoReturn
 
@@ -16,8 +16,9 @@ from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
 from balto.core.lifecycle import Lifecycle
-from balto.core.limits import Charge, Refused, TokenBuckets, give_back_all, network_of, take_all
+from balto.core.limits import Charge, Refused, TokenBuckets, network_of
 from balto.core.listener import serve
+from balto.core.redis.client import Redis, open_redis
 from balto.counter.admin.api import AdminApi, ChainKeys
 from balto.counter.admin.data_api import DataApi
 from balto.counter.admin.feed import FeedHub
@@ -31,13 +32,17 @@ from balto.counter.balcao.site import BalcaoSite
 from balto.counter.cadastro.secrets import same_secret
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.config import CounterConfig
+from balto.counter.coord.bus import Coordinator
+from balto.counter.coord.limits import RateLimits, SharedRateLimits
 from balto.counter.metrics import CounterMetrics
 from balto.counter.panel.site import PanelSite
 from balto.counter.store import Database, Store
+from balto.counter.ws.live import LiveSessions
 from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.session import CounterServices, counter_session
 
 ATTEMPT_SETTLE_WAIT_S = 10.0
+SETTLE_TIMEOUT_S = 5.0  # giving tokens back to Redis; past it they stay spent
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
 
 
@@ -99,7 +104,7 @@ class BaltoApp:
         if not self._check_admin(request):
             # Open registration (the seed's mode): each client network may register a few
             # chains, so nobody can enumerate e-mails through 409 or fill the code space fast.
-            self._take([(self.cliente_registrations, network_of(request.client))])
+            await self._take([(self.cliente_registrations, network_of(request.client))])
         new = parse_cliente(request.json_object())
         store = self.services.store
         keys = await store.run(store.database.create_cliente, new)
@@ -118,7 +123,7 @@ class BaltoApp:
         try:
             new = parse_balcao(request.json_object())
         except BadRequest:
-            self._take(charges)  # a malformed attempt is a failed attempt
+            await self._take(charges)  # a malformed attempt is a failed attempt
             raise
         charges += [
             (self.codigo_failures, f"code:{new.user_codigo}"),
@@ -129,35 +134,39 @@ class BaltoApp:
         try:
             api_key = await store.run(store.database.create_balcao, new)
         except BadRequest:
-            self._settle()  # a wrong code: the tokens stay spent
+            await self._settle()  # a wrong code: the tokens stay spent
             raise
         except BaseException:
-            self._settle(charges)  # not the client's failure
+            await self._settle(charges)  # not the client's failure
             raise
-        self._settle(charges)
+        await self._settle(charges)
         return json_response(201, {"api_key": api_key})
 
     async def _take_when_settled(self, charges: list[Charge]) -> None:
         """Take the tokens; while the buckets are empty only because attempts are still being
         checked (a chain enrolling many counters at once), wait for those to settle: correct
-        codes give their tokens back, wrong ones keep them and this one is refused."""
+        codes give their tokens back, wrong ones keep them and this one is refused. (With
+        Redis the buckets are shared, but only this instance's attempts are waited for.)"""
         deadline = trio.current_time() + ATTEMPT_SETTLE_WAIT_S
-        while (refused := take_all(charges, trio.current_time())) is not None:
+        limits = self.services.limits
+        while (refused := await limits.take_all(charges)) is not None:
             if not self._attempts_in_flight or trio.current_time() >= deadline:
                 self._refuse(refused)
             with trio.move_on_at(deadline):
                 await self._attempt_settled.wait()
         self._attempts_in_flight += 1
 
-    def _settle(self, charges: list[Charge] | None = None) -> None:
+    async def _settle(self, charges: list[Charge] | None = None) -> None:
         if charges is not None:
-            give_back_all(charges, trio.current_time())
+            # Shielded and bounded: a cancelled attempt still returns its tokens to Redis.
+            with trio.CancelScope(shield=True), trio.move_on_after(SETTLE_TIMEOUT_S):
+                await self.services.limits.give_back_all(charges)
         self._attempts_in_flight -= 1
         self._attempt_settled.set()
         self._attempt_settled = trio.Event()
 
-    def _take(self, charges: list[Charge]) -> None:
-        refused = take_all(charges, trio.current_time())
+    async def _take(self, charges: list[Charge]) -> None:
+        refused = await self.services.limits.take_all(charges)
         if refused is not None:
             self._refuse(refused)
 
@@ -181,15 +190,19 @@ class BaltoApp:
 
     async def health(self, request: Request) -> Response:
         ready = self.services.recognizer.ready
-        return json_response(
-            200,
-            {
-                "status": "ok" if ready else "iniciando",
-                "version": __version__,
-                "uptime_s": round(time.monotonic() - self.started_at, 3),
-                "recognizer_ready": ready,
-            },
-        )
+        body: dict[str, object] = {
+            "status": "ok" if ready else "iniciando",
+            "version": __version__,
+            "uptime_s": round(time.monotonic() - self.started_at, 3),
+            "recognizer_ready": ready,
+        }
+        status = 200
+        if self.services.coord is not None:  # REDIS_URL: without Redis, 503 (README)
+            redis_ok, fields = await self.services.coord.health()
+            body |= fields
+            if not redis_ok:
+                status, body["status"] = 503, "indisponível"
+        return json_response(status, body)
 
     async def metrics(self, request: Request) -> Response:
         metrics = self.services.metrics
@@ -208,6 +221,21 @@ async def open_balto(
 ) -> AsyncIterator[BaltoApp]:
     """The app with its database open and its whisper pool loaded, for as long as the context
     lasts; our own listener (``run_balto``) and the ASGI lifespan both serve it."""
+    async with AsyncExitStack() as stack:
+        redis = None
+        if config.redis_url:  # refused at once when Redis cannot be reached at startup
+            redis = await stack.enter_async_context(open_redis(config.redis_url))
+        async with _open_balto(config, transcriber_factory, lifecycle, redis) as app:
+            yield app
+
+
+@asynccontextmanager
+async def _open_balto(
+    config: CounterConfig,
+    transcriber_factory: TranscriberFactory,
+    lifecycle: Lifecycle,
+    redis: Redis | None,
+) -> AsyncIterator[BaltoApp]:
     database = await trio.to_thread.run_sync(Database, config.db_file)
     store = Store(database)
     metrics = CounterMetrics()
@@ -217,17 +245,38 @@ async def open_balto(
         metrics=metrics,
         max_pending_per_owner=config.asr_max_pending_per_counter,
     )
+    rules, live, feed = RulesCache(), LiveSessions(), FeedHub(config.ao_vivo_buffer_events)
+    admin_threads = trio.CapacityLimiter(1)
+    coord: Coordinator | None = None
+    limits = RateLimits()
+    if redis is not None:
+        coord = Coordinator(
+            redis,
+            live=live,
+            rules=rules,
+            feed=feed,
+            store=store,
+            metrics=metrics,
+            admin_threads=admin_threads,
+        )
+        limits = SharedRateLimits(redis, metrics)
     services = CounterServices(
         config=config,
         store=store,
         recognizer=pool,
         metrics=metrics,
         lifecycle=lifecycle,
-        rules=RulesCache(),
-        feed=FeedHub(config.ao_vivo_buffer_events),
+        rules=rules,
+        live=live,
+        admin_threads=admin_threads,
+        feed=feed,
+        coord=coord,
+        limits=limits,
     )
     try:
         async with trio.open_nursery() as nursery:
+            if coord is not None:  # started once subscribed: no message missed after that
+                await nursery.start(coord.run)
             nursery.start_soon(pool.run)  # loads beside the listener: /health says "iniciando"
             nursery.start_soon(end_feeds_on_shutdown, lifecycle, services.feed)
             retention = RetentionJob(store, metrics, config.retention_days)

@@ -20,6 +20,7 @@ from balto.core.config import (
     fields_from_env,
     split_overrides,
 )
+from balto.core.redis.url import parse_redis_url
 
 __all__ = ["MODEL_WEIGHTS", "ConfigError", "CounterConfig"]
 
@@ -41,6 +42,10 @@ ENV_NAMES = {
 class CounterConfig:
     http: HttpConfig = dataclasses.field(default_factory=HttpConfig)
     db_file: Path = Path("./dados/registro.db")
+
+    # Many instances: REDIS_URL (redis://[[user]:password@]host[:port][/db]); set, the rate
+    # limits are shared and rule changes, revocations and the live feed reach every instance
+    redis_url: str = ""
 
     # Registration
     admin_token: str | None = None  # when set, POST /cadastro/cliente needs "Bearer <token>"
@@ -159,6 +164,8 @@ class CounterConfig:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} não pode ser negativo")
+        if self.redis_url:
+            parse_redis_url(self.redis_url)  # a bad URL is a clear error at startup
         if self.retention_days < 0:
             raise ConfigError("RETENCAO_DIAS deve ser 0 (guardar tudo) ou um número de dias")
         try:

@@ -79,3 +79,17 @@ class CounterMetrics(ServerMetrics):
             "Retention passes that failed (tried again at the next interval)",
             registry=r,
         )
+        # With REDIS_URL (counter.coord): what came from the other instances, what failed.
+        self.coord_received = Counter(
+            "balto_coord_received",
+            "Coordination messages from other instances acted on (REDIS_URL)",
+            ["tipo"],
+            registry=r,
+        )
+        self.coord_failures = Counter(
+            "balto_coord_failures",
+            "Coordination through Redis that failed: messages not published or unreadable, "
+            "rules not reloaded, rate limits not reached",
+            ["tipo"],
+            registry=r,
+        )

@@ -15,18 +15,24 @@ from zoneinfo import ZoneInfo
 
 import trio
 
-from balto.core.errors import NotFound, TooManyRequests, Unauthorized
+from balto.core.errors import NotFound, ServiceUnavailable, TooManyRequests, Unauthorized
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
 from balto.core.limits import TokenBuckets, network_of
+from balto.core.redis.client import RedisError
 from balto.counter.admin import sessions
 from balto.counter.admin.auth import COUNTER_NOT_FOUND, INVALID_KEY, bearer_key, counter_id
 from balto.counter.admin.report import build_report, parse_query
+from balto.counter.coord.messages import CounterRevoked
 from balto.counter.store import Cliente, CounterRecord
 from balto.counter.store.sessions import NewSession
 from balto.counter.ws.session import CounterServices
 
 NO_STORE = (("Cache-Control", "no-store"),)  # a chain's data: no cache keeps a copy
+REVOKED_NOT_ANNOUNCED = (
+    "Balcão revogado, mas as outras instâncias não foram avisadas (Redis inacessível): "
+    "repita a revogação"
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,7 +54,8 @@ class ChainKeys:
     costs the single store thread a lookup that counters' auth and feedback wait behind. So
     wrong keys, forged or expired cookies and failed logins are counted per client network
     (``CHAVE_ADMIN_FAILURES_BURST``, then one per ``CHAVE_ADMIN_FAILURE_REFILL_S``), and past
-    that the network gets 429 before any lookup.
+    that the network gets 429 before any lookup. With ``REDIS_URL`` the count is shared by
+    every instance (``services.limits``).
     """
 
     def __init__(self, services: CounterServices) -> None:
@@ -64,7 +71,7 @@ class ChainKeys:
         return (await self.caller(request)).cliente
 
     async def caller(self, request: Request) -> Caller:
-        network = self._admit(request)
+        network = await self._admit(request)
         try:
             authorization = request.header("authorization")
             sessao = sessions.session_cookie(request)
@@ -73,7 +80,7 @@ class ChainKeys:
             else:
                 caller = Caller(await self._bearer(authorization))
         except Unauthorized:
-            self.failures.spend(network, trio.current_time())
+            await self.services.limits.spend(self.failures, network)
             raise
         if caller.sessao is not None:
             sessions.check_state_change(request, caller.sessao)
@@ -81,19 +88,19 @@ class ChainKeys:
 
     async def login(self, request: Request, email: str, chave_admin: str) -> NewSession:
         """A new panel session for the chain of this e-mail and key; else 401, counted."""
-        network = self._admit(request)
+        network = await self._admit(request)
         store = self.services.store
         ttl_s = self.services.config.sessao_ttl_s
         new = await store.run(store.database.login, email, chave_admin, ttl_s)
         if new is None:
-            self.failures.spend(network, trio.current_time())
+            await self.services.limits.spend(self.failures, network)
             raise Unauthorized(sessions.WRONG_LOGIN)
         return new
 
-    def _admit(self, request: Request) -> str:
+    async def _admit(self, request: Request) -> str:
         """The client's network, unless it spent its wrong tries: then 429."""
         network = f"addr:{network_of(request.client)}"
-        wait_s = self.failures.retry_after_s(network, trio.current_time())
+        wait_s = await self.services.limits.retry_after_s(self.failures, network)
         if wait_s:
             self.services.metrics.rate_limited.labels(self.failures.name).inc()
             raise TooManyRequests(
@@ -151,6 +158,7 @@ class AdminApi:
         # After the write: a session whose key was checked before it is caught by the mark
         # the registry keeps (see ws.live), so no revoked counter keeps streaming.
         closed = self.services.live.revoke(record.id)
+        await self._announce_revocation(record.id)
         # The sockets are closing now: the answer says so, not the moment before.
         answer = self._counter(record) | {
             "online": False,
@@ -158,6 +166,18 @@ class AdminApi:
             "sessoes_encerradas": closed,
         }
         return json_response(200, answer, headers=NO_STORE)
+
+    async def _announce_revocation(self, balcao_id: int) -> None:
+        """With Redis: the instance holding the counter's socket closes it too. If Redis cannot
+        be reached the call fails (503) after the revocation is written: repeating it (it is
+        idempotent) announces it again."""
+        coord = self.services.coord
+        if coord is None:
+            return
+        try:
+            await coord.announce(CounterRevoked(balcao_id))
+        except RedisError as exc:
+            raise ServiceUnavailable(REVOKED_NOT_ANNOUNCED) from exc
 
     async def rotacionar_chave(self, request: Request) -> Response:
         """A new chave_admin for the chain, shown this once; the one used here stops working,

@@ -9,13 +9,18 @@ change, needs the CSRF token when the cookie authenticates it (``ChainKeys``), a
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
+from balto.core.redis.client import RedisError
 from balto.counter.admin import data, sessions
 from balto.counter.admin.api import NO_STORE, ChainKeys
+from balto.counter.coord.messages import ChainDeleted
 from balto.counter.ws.session import CounterServices
+
+log = logging.getLogger(__name__)
 
 
 class DataApi:
@@ -52,6 +57,7 @@ class DataApi:
         # Its id may go to a new chain: no cached rules, no live feed may carry over.
         self.services.rules.forget(caller.cliente.id)
         self.services.feed.end_chain(caller.cliente.id)
+        await self._announce(ChainDeleted(caller.cliente.id, tuple(deleted.balcao_ids)))
         answer = data.deleted_wire(
             balcoes=len(deleted.balcao_ids),
             interacoes=deleted.interacoes,
@@ -64,3 +70,17 @@ class DataApi:
             secure = request.scheme == "https"
             headers = (*NO_STORE, ("Set-Cookie", sessions.clear_cookie(secure=secure)))
         return json_response(200, answer, headers=headers)
+
+    async def _announce(self, message: ChainDeleted) -> None:
+        """With Redis: the other instances close the chain's sockets and feeds too. The data
+        is gone either way (this call cannot be repeated): a failure is logged and counted;
+        their sessions of the deleted counters fail at their next write."""
+        coord = self.services.coord
+        if coord is None:
+            return
+        try:
+            await coord.announce(message)
+        except RedisError as exc:
+            log.error(
+                "chain %s deleted, other instances not told: %s", message.cliente_id, exc.message
+            )

@@ -9,6 +9,7 @@ it before their next decode.
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 import trio
@@ -16,11 +17,15 @@ import trio
 from balto.core.errors import NotFound
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
+from balto.core.redis.client import RedisError
 from balto.counter.admin import rules as wire
 from balto.counter.admin.api import NO_STORE, ChainKeys
+from balto.counter.coord.messages import RulesChanged
 from balto.counter.detect import RuleSet, find_opportunities, load_rules
 from balto.counter.store import RulesVersion
 from balto.counter.ws.session import CounterServices
+
+log = logging.getLogger(__name__)
 
 
 class RulesApi:
@@ -110,7 +115,23 @@ class RulesApi:
         )
         # After the commit: from their next decode on, the chain's live sessions use them.
         self.services.rules.publish(cliente_id, version.numero, rules)
+        await self._announce(RulesChanged(cliente_id, version.numero))
         return self._answer(version)
+
+    async def _announce(self, message: RulesChanged) -> None:
+        """With Redis: the other instances' live sessions follow too. The version is written
+        either way: a failure is logged and counted (the answer stays 200); the others catch
+        up when their subscription comes back (they read every chain's rules again then) or
+        at their counters' next auth."""
+        coord = self.services.coord
+        if coord is None:
+            return
+        try:
+            await coord.announce(message)
+        except RedisError as exc:
+            log.error(
+                "rules of chain %s: other instances not told: %s", message.cliente_id, exc.message
+            )
 
     def _answer(self, version: RulesVersion) -> Response:
         headers = (*NO_STORE, ("ETag", wire.etag(version.numero)))

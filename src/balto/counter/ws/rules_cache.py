@@ -56,6 +56,10 @@ class RulesCache:
         detector.use_rules(latest.rules)
         return latest
 
+    def chains(self) -> list[int]:
+        """The chains whose rules are held (to read again after missed changes)."""
+        return list(self._by_cliente)
+
     def forget(self, cliente_id: int) -> None:
         """The chain was deleted: drop its rules (SQLite may give its id to a new chain)."""
         self._by_cliente.pop(cliente_id, None)

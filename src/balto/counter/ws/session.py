@@ -27,6 +27,8 @@ from balto.counter.asr.base import Recognizer
 from balto.counter.audio.segmenter import DecodeJob
 from balto.counter.audio.types import SAMPLE_RATE_HZ
 from balto.counter.config import CounterConfig
+from balto.counter.coord.bus import Coordinator
+from balto.counter.coord.limits import RateLimits
 from balto.counter.detect import Opportunity
 from balto.counter.metrics import CounterMetrics
 from balto.counter.pipeline import counter_pipeline
@@ -59,6 +61,10 @@ class CounterServices:
         default_factory=lambda: trio.CapacityLimiter(1)
     )
     feed: FeedHub = dataclasses.field(default_factory=FeedHub)
+    # REDIS_URL: the other instances hear of revocations, rule changes and feed events, and
+    # the rate limits are shared; without it this instance is alone (None, local buckets).
+    coord: Coordinator | None = None
+    limits: RateLimits = dataclasses.field(default_factory=RateLimits)
 
 
 async def counter_session(request: WebSocketUpgrade, services: CounterServices) -> None:
@@ -335,11 +341,13 @@ class CounterSession:
             )
 
     def _publish(self, kind: str, data: Mapping[str, Any]) -> None:
-        """To the chain's live feeds (never waits); a bug there costs the event, not the
-        session."""
+        """To the chain's live feeds, here and (with Redis) on the other instances; never
+        waits; a bug there costs the event, not the session."""
         services = self.services
         with services.metrics.boundary.guard("ao_vivo_publish", str(self.balcao.id)):
             services.feed.publish(self.balcao.cliente_id, kind, data)
+            if services.coord is not None:
+                services.coord.publish_feed(self.balcao.cliente_id, kind, dict(data))
 
     async def _send(self, session_scope: trio.CancelScope) -> None:
         """The one writer. A peer that stops reading is dropped after ``ws_send_timeout_s``."""

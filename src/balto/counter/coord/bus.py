@@ -1,0 +1,237 @@
+"""The Trio shell of the coordination channel (``REDIS_URL``): what one counter instance does
+that the others must see, over Redis pub/sub (messages: :mod:`.messages`).
+
+Each instance acts locally first, exactly as without Redis, then :meth:`Coordinator.announce`
+s it; every other instance's :meth:`Coordinator.run` receives it and does the same to its own
+live sockets, rules cache and feeds; the sender skips its own messages (its ``origin``), so a
+feed event is delivered once per panel. What arrives:
+
+* a rule change marks the chain stale; one task reads the chain's current version from the
+  store and compiles it off the event loop (on the admin thread), and the cache takes it
+  (never an older one): the chain's live sessions follow at their next decode;
+* a revocation or a chain's deletion closes the counters' sockets here (1008), ends the
+  chain's feeds and forgets its rules;
+* a feed event goes to this instance's subscribers of that chain.
+
+Feed events are published from a bounded queue by one task (a session never waits on Redis;
+past ``OUTBOX_SIZE`` events are dropped and counted). Pub/sub is at-most-once: while the
+subscription is down, what others publish is lost. ``subscribed`` says so (``/health``: 503),
+and when it is restored every chain whose rules this instance holds is read again, so no live
+session keeps old rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+import trio
+
+from balto.core.errors import BaltoError
+from balto.core.isolation import Boundary
+from balto.core.redis.client import PubSub, Redis, RedisError
+from balto.counter.admin.feed import FeedHub
+from balto.counter.coord import messages
+from balto.counter.coord.messages import (
+    BadMessage,
+    ChainDeleted,
+    CounterRevoked,
+    FeedEvent,
+    Message,
+    RulesChanged,
+)
+from balto.counter.detect import load_rules
+from balto.counter.metrics import CounterMetrics
+from balto.counter.store import Store
+from balto.counter.ws.live import LiveSessions
+from balto.counter.ws.rules_cache import RulesCache
+
+__all__ = ["CHANNEL", "Coordinator"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "balto:coordenacao"
+OUTBOX_SIZE = 1024  # feed events waiting to be published
+FIRST_BACKOFF_S = 0.2
+MAX_BACKOFF_S = 5.0
+
+_KINDS = {RulesChanged: "regras", CounterRevoked: "revogar", ChainDeleted: "apagar"}
+
+
+def _kind(message: Message) -> str:
+    return _KINDS.get(type(message), "feed")
+
+
+class Coordinator:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        live: LiveSessions,
+        rules: RulesCache,
+        feed: FeedHub,
+        store: Store,
+        metrics: CounterMetrics,
+        admin_threads: trio.CapacityLimiter,
+        channel: str = CHANNEL,
+    ) -> None:
+        self.redis = redis
+        self.live = live
+        self.rules = rules
+        self.feed = feed
+        self.store = store
+        self.metrics = metrics
+        self.admin_threads = admin_threads
+        self.channel = channel
+        self.origin = secrets.token_hex(8)  # this instance, for as long as it runs
+        self.subscribed = False  # whether other instances' messages reach us now (/health)
+        self._outbox_tx, self._outbox_rx = trio.open_memory_channel[Message](OUTBOX_SIZE)
+        self._stale: set[int] = set()  # chains whose rules must be read again
+        self._stale_wake = trio.Event()
+
+    @property
+    def boundary(self) -> Boundary:
+        return self.metrics.boundary
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def announce(self, message: Message) -> None:
+        """Publish ``message`` now; a Redis failure raises (``RedisError``: 503)."""
+        try:
+            await self.redis.execute("PUBLISH", self.channel, messages.encode(self.origin, message))
+        except RedisError:
+            self.metrics.coord_failures.labels(_kind(message)).inc()
+            raise
+
+    def announce_soon(self, message: Message) -> None:
+        """Queue ``message`` for the publisher (never waits: dropped, counted, when full)."""
+        try:
+            self._outbox_tx.send_nowait(message)
+        except trio.WouldBlock:
+            self.metrics.coord_failures.labels(_kind(message)).inc()
+
+    def publish_feed(self, cliente_id: int, kind: str, data: dict[str, Any]) -> None:
+        """A live-feed event, for the chain's panels on the other instances."""
+        self.announce_soon(FeedEvent(cliente_id, kind, data))
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        redis_ok = await self.redis.ping()
+        subscribed = self.subscribed
+        return redis_ok and subscribed, {
+            "redis": "ok" if redis_ok else "indisponível",
+            "redis_pubsub": "ok" if subscribed else "reconectando",
+        }
+
+    # -- the tasks ------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Receive, publish and reload rules until cancelled; started once subscribed (a
+        first subscription that fails raises)."""
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self._receive)
+            nursery.start_soon(self._publish_queued)
+            nursery.start_soon(self._reload_rules)
+            task_status.started()
+
+    async def _receive(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        backoff_s = FIRST_BACKOFF_S
+        started = False
+        while True:
+            try:
+                async with PubSub.open(self.redis.address) as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.subscribed = True
+                    if started:
+                        self._resync()
+                    else:
+                        started = True
+                        task_status.started()
+                    backoff_s = FIRST_BACKOFF_S
+                    async for _channel, data in pubsub.messages():
+                        self._deliver(data)
+            except RedisError as exc:
+                self.subscribed = False
+                if not started:
+                    raise
+                log.warning("coordination %s: %s; reconnecting", self.channel, exc.message)
+            await trio.sleep(backoff_s)  # a backoff before reconnecting, not a poll
+            backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
+
+    def _resync(self) -> None:
+        """After a gap in the subscription: rule changes may have been missed."""
+        log.info("coordination %s: subscribed again, rules of every chain read again", self.channel)
+        self._mark_stale(self.rules.chains())
+
+    async def _publish_queued(self) -> None:
+        async for message in self._outbox_rx:
+            try:
+                await self.announce(message)
+            except RedisError as exc:  # counted in announce; the event is lost for the others
+                log.warning("coordination: %s event not published: %s", _kind(message), exc.message)
+
+    async def _reload_rules(self) -> None:
+        while True:
+            await self._stale_wake.wait()
+            self._stale_wake = trio.Event()
+            while self._stale:
+                cliente_id = self._stale.pop()
+                with self.boundary.guard("coord_rules", str(cliente_id)):
+                    await self._reload(cliente_id)
+
+    async def _reload(self, cliente_id: int) -> None:
+        store = self.store
+        try:
+            version = await store.run(store.database.current_rules, cliente_id)
+            rules = None
+            if version.regras is not None:
+                rules = await trio.to_thread.run_sync(
+                    load_rules, version.regras, limiter=self.admin_threads
+                )
+        except BaltoError as exc:
+            log.error("coordination: rules of chain %s not reloaded: %s", cliente_id, exc.message)
+            self.metrics.coord_failures.labels("regras").inc()
+            return
+        self.rules.publish(cliente_id, version.numero, rules)
+        self.metrics.coord_received.labels("regras").inc()
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def _deliver(self, data: bytes) -> None:
+        try:
+            envelope = messages.decode(data)
+        except BadMessage as exc:
+            log.warning("coordination %s: %s", self.channel, exc.message)
+            self.metrics.coord_failures.labels("ilegivel").inc()
+            return
+        if envelope.origin == self.origin:
+            return  # done here already
+        message = envelope.message
+        with self.boundary.guard("coord_message", _kind(message)):
+            self._apply(message)
+
+    def _apply(self, message: Message) -> None:
+        match message:
+            case RulesChanged(cliente_id, _revision):
+                self._mark_stale([cliente_id])
+                return  # counted once reloaded
+            case CounterRevoked(balcao_id):
+                self.live.revoke(balcao_id)
+            case ChainDeleted(cliente_id, balcao_ids):
+                for balcao_id in balcao_ids:
+                    self.live.close(balcao_id)
+                self._stale.discard(cliente_id)
+                self.rules.forget(cliente_id)
+                self.feed.end_chain(cliente_id)
+            case FeedEvent(cliente_id, kind, data):
+                self.feed.publish(cliente_id, kind, data)
+        self.metrics.coord_received.labels(_kind(message)).inc()
+
+    def _mark_stale(self, cliente_ids: Iterable[int]) -> None:
+        before = len(self._stale)
+        self._stale.update(cliente_ids)
+        if len(self._stale) > before:
+            self._stale_wake.set()
