@@ -214,3 +214,23 @@ async def test_without_redis_health_is_503_and_registration_fails_closed(
                 await trio.sleep(0.05)
         await new_counter(server.port, chain, "Loja 01")
         server.lifecycle.stop()
+
+
+async def test_a_revocation_made_while_redis_was_down_reaches_b_when_it_returns(nursery, tmp_path):
+    with running_redis_server() as port:
+        url = f"redis://127.0.0.1:{port}/0"
+        a, b = await two_instances(nursery, tmp_path, url)
+        chain = await new_chain(a.port, "rede@a.com")
+        key = await new_counter(a.port, chain, "Loja 01")
+        counter_id = (await balcoes(a.port, chain))["Loja 01"]["id"]
+    async with open_websocket_url(b.ws_url) as ws:
+        await auth(ws, key)  # B's database check needs no Redis
+        r = await api(a.port, "POST", f"/api/balcoes/{counter_id}/revogar", chain)
+        assert r.status == 503 and "repita a revogação" in r.json()["error"]  # written, not told
+        await ws.send_message('{"comando": "voar"}')  # B has not heard of it yet
+        assert (await next_json(ws))["comando"] == "erro"
+        with running_redis_server(port):  # back: B subscribes again and checks its counters
+            closed = await closed_with(ws, wait_s=WAIT_S)
+            assert closed.reason.code == 1008 and closed.reason.reason == "api_key revogada"
+            for server in (a, b):
+                server.lifecycle.stop()

@@ -46,3 +46,18 @@ def test_a_session_registered_after_the_revocation_is_signalled_at_once():
     other = Flag()
     live.add(8, other)
     assert not other.is_set
+
+
+def test_the_counters_with_sessions_by_chain():
+    live = LiveSessions()
+    a1, a2, b, anonymous = Flag(), Flag(), Flag(), Flag()
+    live.add(1, a1, cliente_id=10)
+    live.add(1, a2, cliente_id=10)
+    live.add(2, b, cliente_id=20)
+    live.add(3, anonymous)
+    assert live.by_chain() == {10: {1}, 20: {2}}
+    live.discard(1, a1)
+    assert live.by_chain() == {10: {1}, 20: {2}}  # one session of counter 1 is still open
+    live.discard(1, a2)
+    live.discard(2, b)
+    assert live.by_chain() == {}

@@ -17,7 +17,8 @@ Feed events are published from a bounded queue by one task (a session never wait
 past ``OUTBOX_SIZE`` events are dropped and counted). Pub/sub is at-most-once: while the
 subscription is down, what others publish is lost. ``subscribed`` says so (``/health``: 503),
 and when it is restored every chain whose rules this instance holds is read again, so no live
-session keeps old rules.
+session keeps old rules, and every counter with a socket here is checked against the store
+(revoked or deleted meanwhile: closed).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class Coordinator:
         self._outbox_tx, self._outbox_rx = trio.open_memory_channel[Message](OUTBOX_SIZE)
         self._stale: set[int] = set()  # chains whose rules must be read again
         self._stale_wake = trio.Event()
+        self._recheck = False  # after a gap: check the live counters against the store
 
     @property
     def boundary(self) -> Boundary:
@@ -132,7 +134,7 @@ class Coordinator:
         async with trio.open_nursery() as nursery:
             await nursery.start(self._receive)
             nursery.start_soon(self._publish_queued)
-            nursery.start_soon(self._reload_rules)
+            nursery.start_soon(self._catch_up)
             task_status.started()
 
     async def _receive(
@@ -162,9 +164,12 @@ class Coordinator:
             backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
 
     def _resync(self) -> None:
-        """After a gap in the subscription: rule changes may have been missed."""
-        log.info("coordination %s: subscribed again, rules of every chain read again", self.channel)
-        self._mark_stale(self.rules.chains())
+        """After a gap in the subscription, revocations and rule changes may have been
+        missed: every live counter is checked against the store, every chain's rules read."""
+        log.info("coordination %s: subscribed again, catching up from the store", self.channel)
+        self._recheck = True
+        self._stale.update(self.rules.chains())
+        self._stale_wake.set()
 
     async def _publish_queued(self) -> None:
         async for message in self._outbox_rx:
@@ -173,14 +178,40 @@ class Coordinator:
             except RedisError as exc:  # counted in announce; the event is lost for the others
                 log.warning("coordination: %s event not published: %s", _kind(message), exc.message)
 
-    async def _reload_rules(self) -> None:
+    async def _catch_up(self) -> None:
+        """One task: reload the stale chains' rules; after a gap, check the live counters."""
         while True:
             await self._stale_wake.wait()
             self._stale_wake = trio.Event()
+            if self._recheck:
+                self._recheck = False
+                with self.boundary.guard("coord_recheck"):
+                    await self._recheck_counters()
             while self._stale:
                 cliente_id = self._stale.pop()
                 with self.boundary.guard("coord_rules", str(cliente_id)):
                     await self._reload(cliente_id)
+
+    async def _recheck_counters(self) -> None:
+        """Close the sessions of live counters revoked or deleted meanwhile (read from the
+        store, which every instance writes before announcing)."""
+        store = self.store
+        for cliente_id, live_ids in self.live.by_chain().items():
+            try:
+                records = await store.run(store.database.balcoes_of, cliente_id)
+            except BaltoError as exc:
+                log.error(
+                    "coordination: counters of chain %s not checked: %s", cliente_id, exc.message
+                )
+                self.metrics.coord_failures.labels("revogar").inc()
+                continue
+            existing = {record.id: record for record in records}
+            for balcao_id in live_ids:
+                record = existing.get(balcao_id)
+                if record is None:
+                    self.live.close(balcao_id)  # deleted with its chain
+                elif record.revogado_em is not None:
+                    self.live.revoke(balcao_id)
 
     async def _reload(self, cliente_id: int) -> None:
         store = self.store

@@ -19,9 +19,12 @@ class LiveSessions:
     def __init__(self) -> None:
         self._by_counter: dict[int, list[Handle]] = {}
         self._revoked: set[int] = set()  # counter ids revoked while this process ran
+        self._chain_of: dict[int, int] = {}  # counter id -> its chain, while it has sessions
 
-    def add(self, counter_id: int, handle: Handle) -> None:
+    def add(self, counter_id: int, handle: Handle, cliente_id: int | None = None) -> None:
         self._by_counter.setdefault(counter_id, []).append(handle)
+        if cliente_id is not None:
+            self._chain_of[counter_id] = cliente_id
         if counter_id in self._revoked:
             handle.set()
 
@@ -31,6 +34,15 @@ class LiveSessions:
             handles.remove(handle)
         if not handles:
             self._by_counter.pop(counter_id, None)
+            self._chain_of.pop(counter_id, None)
+
+    def by_chain(self) -> dict[int, set[int]]:
+        """The counters with open sessions, by chain (those added with theirs): what to check
+        against the store after revocations may have been missed (``counter.coord``)."""
+        chains: dict[int, set[int]] = {}
+        for counter_id, cliente_id in self._chain_of.items():
+            chains.setdefault(cliente_id, set()).add(counter_id)
+        return chains
 
     def count(self, counter_id: int) -> int:
         """Open authenticated sessions of the counter."""

@@ -87,7 +87,7 @@ async def _run(ws: WebSocket, services: CounterServices) -> None:
     # Registered before auth_ok: whoever reads auth_ok finds the counter online, and a
     # revocation from now on reaches this socket (one just before it: see ws.live).
     revoked = trio.Event()
-    services.live.add(balcao.id, revoked)
+    services.live.add(balcao.id, revoked, balcao.cliente_id)
     try:
         exists = await _touch(services, balcao)
         # Revoked or deleted between the key's lookup and now (the touch included): its
