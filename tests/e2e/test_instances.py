@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import trio
 from trio_websocket import open_websocket_url
 
+from balto.core.config import ConfigError
+from balto.counter.config import CounterConfig
 from tests.conftest import RunningServer, start_server
 from tests.e2e.test_admin_api import Chain, api, auth, balcoes, needs_espeak, new_chain, new_counter
 from tests.e2e.test_admin_feed import Feed
@@ -234,3 +237,12 @@ async def test_a_revocation_made_while_redis_was_down_reaches_b_when_it_returns(
             assert closed.reason.code == 1008 and closed.reason.reason == "api_key revogada"
             for server in (a, b):
                 server.lifecycle.stop()
+
+
+def test_redis_url_is_read_from_the_environment_and_checked():
+    assert CounterConfig.from_env({}).redis_url == ""  # one instance, as always
+    assert CounterConfig.from_env({"REDIS_URL": "redis://cache:6380/1"}).redis_url == (
+        "redis://cache:6380/1"
+    )
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        CounterConfig.from_env({"REDIS_URL": "http://cache"})
