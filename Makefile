@@ -17,12 +17,13 @@ setup: system-deps $(STAMP) model native
 
 # espeak-ng synthesises the Portuguese test speech; sox converts audio for auto_test.py users;
 # chromium (headless) runs the panel's browser test (tests/e2e/test_panel_browser.py);
-# redis-server runs the multi-instance tests (tests/redis_server.py starts its own on loopback).
+# redis-server runs the multi-instance tests (tests/redis_server.py starts its own on loopback);
+# haproxy runs the repo's deploy/haproxy/haproxy.cfg in front of them (tests/scale/haproxy.py).
 system-deps:
-	@if ! command -v espeak-ng >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
-		echo "installing espeak-ng, sox, chromium and redis-server (Debian)"; \
+	@if ! command -v espeak-ng >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1 || ! { command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null 2>&1; then \
+		echo "installing espeak-ng, sox, chromium, redis-server and haproxy (Debian)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng sox chromium redis-server >/dev/null; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng sox chromium redis-server haproxy >/dev/null; \
 	fi
 
 # podman (with runc), podman-compose and debootstrap build and run the container image for real.

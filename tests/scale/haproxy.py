@@ -35,6 +35,11 @@ _BIND = re.compile(r"^(\s*bind\s+):(\d+)\b(.*)$")
 _SERVER = re.compile(r"^(\s*server\s+)(\S+)\s+([^\s:]+):(\d+)(.*)$")
 
 
+def haproxy_binary() -> str | None:
+    """Debian installs it in /usr/sbin, outside a normal user's PATH."""
+    return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/sbin")
+
+
 @dataclass(frozen=True)
 class Server:
     name: str
@@ -128,7 +133,7 @@ async def running_haproxy(servers_at: Mapping[str, int], tmp_path: Path) -> Asyn
     """The repo's config on loopback, its servers at ``servers_at`` (server name → port; the
     others in maintenance), until the block ends; yields once every server listed is UP by
     HAProxy's own health checks."""
-    binary = shutil.which("haproxy")
+    binary = haproxy_binary()
     if binary is None:
         pytest.skip("haproxy ausente (apt-get install haproxy; make system-deps)")
     text = CONFIG.read_text()
