@@ -76,6 +76,8 @@ def test_haproxy_backends_name_the_compose_services_on_their_ports(compose, conf
             env = services[server.host]["environment"]
             assert server.port == int(env["PORT"]) == default_port, server
             assert env["HOST"] == "0.0.0.0", server  # reachable from the haproxy container
+            # all its connections come from HAProxy's one address
+            assert int(env["MAX_CONNECTIONS_PER_ADDRESS"]) >= HttpConfig().max_connections
         assert binds(config)[backend] == default_port  # clients keep the ports they know
     assert set(servers(config)) == {"balto", "partnumber"}
 
