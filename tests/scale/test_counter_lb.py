@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,11 +36,22 @@ def shared_database(tmp_path: Path) -> dict[str, str]:
     return {"DB_FILE": str(tmp_path / "compartilhado" / "registro.db")}
 
 
+@dataclass
+class Topology:
+    balancer: Balancer
+    processes: dict[str, trio.Process]  # server name → its process
+    ports: dict[str, int]  # server name → its own port (around the balancer)
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.balancer.ports['balto']}/ws"
+
+
 @asynccontextmanager
 async def topology(
     redis_url: str, database: dict[str, str], tmp_path: Path
-) -> AsyncIterator[tuple[Balancer, dict[str, trio.Process]]]:
-    """HAProxy and the two instances (server name → process)."""
+) -> AsyncIterator[Topology]:
+    """HAProxy and the two instances."""
     async with AsyncExitStack() as stack:
         processes: dict[str, trio.Process] = {}
         ports: dict[str, int] = {}
@@ -50,7 +62,7 @@ async def topology(
             processes[name] = await stack.enter_async_context(running(command, env))
             await _wait_healthy(ports[name], processes[name])
         balancer = await stack.enter_async_context(running_haproxy(ports, tmp_path))
-        yield balancer, processes
+        yield Topology(balancer, processes, ports)
 
 
 async def add_balcao(port: int, codigo: str, nome: str) -> str:
@@ -78,12 +90,16 @@ async def current_and_total(balancer: Balancer) -> dict[str, tuple[int, int]]:
 async def test_registered_through_the_balancer_streaming_on_both_instances(
     redis_url, shared_database, tmp_path
 ):
-    async with topology(redis_url, shared_database, tmp_path) as (balancer, _):
+    async with topology(redis_url, shared_database, tmp_path) as lb:
+        balancer = lb.balancer
         port = balancer.ports["balto"]
-        ws_url = f"ws://127.0.0.1:{port}/ws"
         codigo, key_a = await register(port)
         key_b = await add_balcao(port, codigo, "Loja 02")
-        async with open_websocket_url(ws_url) as ws_a, open_websocket_url(ws_url) as ws_b:
+        for name in INSTANCES:  # whichever instance stored them, each knows both keys
+            for key in (key_a, key_b):
+                async with open_websocket_url(f"ws://127.0.0.1:{lb.ports[name]}/ws") as direct:
+                    await auth(direct, key)
+        async with open_websocket_url(lb.ws_url) as ws_a, open_websocket_url(lb.ws_url) as ws_b:
             await auth(ws_a, key_a)
             await auth(ws_b, key_b)
             # leastconn: the second counter's socket went to the other instance
@@ -102,16 +118,16 @@ async def test_registered_through_the_balancer_streaming_on_both_instances(
 async def test_a_killed_instance_is_taken_out_and_new_counters_go_to_the_other(
     redis_url, shared_database, tmp_path
 ):
-    async with topology(redis_url, shared_database, tmp_path) as (balancer, processes):
+    async with topology(redis_url, shared_database, tmp_path) as lb:
+        balancer = lb.balancer
         port = balancer.ports["balto"]
-        ws_url = f"ws://127.0.0.1:{port}/ws"
         codigo, key_a = await register(port)
-        processes["balto-1"].kill()  # SIGKILL: no goodbye
-        await processes["balto-1"].wait()
+        lb.processes["balto-1"].kill()  # SIGKILL: no goodbye
+        await lb.processes["balto-1"].wait()
         await balancer.wait_for("balto", "balto-1", "DOWN")
         before = await current_and_total(balancer)
         key_b = await add_balcao(port, codigo, "Loja 02")  # a new counter, after the loss
-        async with open_websocket_url(ws_url) as ws_a, open_websocket_url(ws_url) as ws_b:
+        async with open_websocket_url(lb.ws_url) as ws_a, open_websocket_url(lb.ws_url) as ws_b:
             await auth(ws_a, key_a)
             await auth(ws_b, key_b)
             await recommendation(ws_b)

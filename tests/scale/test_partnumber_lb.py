@@ -82,15 +82,17 @@ async def test_handshake_sets_the_cookie_that_pins_the_session(redis_url, tmp_pa
         assert health.status == 200 and health.json()["status"] == "ok"
 
 
-async def test_official_client_through_haproxy_polling_then_websocket_and_polling_only(
+async def test_official_client_through_haproxy_upgraded_polling_only_and_websocket_only(
     redis_url, tmp_path
 ):
     async with topology(redis_url, tmp_path) as (balancer, _):
         upgraded = await sio_client(balancer, "default")
         polling = await sio_client(balancer, "polling")
+        websocket = await sio_client(balancer, "websocket")
         used = await sessions_by_instance(balancer)
     assert_one_finished_task(upgraded)
     assert upgraded["transport"] == "websocket"
+    assert_one_finished_task(websocket)
     assert_one_finished_task(polling)
     assert polling["transport"] == "polling"
     assert polling["echo"] == "olá" and polling["pong"] == {"message": "pong"}
