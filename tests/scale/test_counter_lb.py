@@ -25,6 +25,7 @@ from tests.scale.counter_script import COMPLAINT
 from tests.scale.haproxy import Balancer, running_haproxy
 
 INSTANCES = ("balto-1", "balto-2")
+SLOW_LOAD_S = 8
 
 pytestmark = needs_espeak  # the streamed speech is espeak-ng's
 
@@ -49,19 +50,29 @@ class Topology:
 
 @asynccontextmanager
 async def topology(
-    redis_url: str, database: dict[str, str], tmp_path: Path
+    redis_url: str, database: dict[str, str], tmp_path: Path, *, slow_load: str | None = None
 ) -> AsyncIterator[Topology]:
-    """HAProxy and the two instances."""
+    """HAProxy and the two instances; ``slow_load`` names one whose model takes SLOW_LOAD_S to
+    load (then HAProxy is running, but not every server is up yet)."""
     async with AsyncExitStack() as stack:
         processes: dict[str, trio.Process] = {}
         ports: dict[str, int] = {}
         for name in INSTANCES:  # one after the other: the first creates the schema
             ports[name] = _free_port()
-            env = _env(redis_url, HOST="127.0.0.1", PORT=str(ports[name]), **database)
+            load_s = SLOW_LOAD_S if name == slow_load else 0
+            env = _env(
+                redis_url,
+                HOST="127.0.0.1",
+                PORT=str(ports[name]),
+                TEST_MODEL_LOAD_S=str(load_s),
+                **database,
+            )
             command = [sys.executable, "-m", "tests.scale.counter_script"]
             processes[name] = await stack.enter_async_context(running(command, env))
-            await _wait_healthy(ports[name], processes[name])
-        balancer = await stack.enter_async_context(running_haproxy(ports, tmp_path))
+            await _wait_healthy(ports[name], processes[name])  # 200 already while loading
+        balancer = await stack.enter_async_context(
+            running_haproxy(ports, tmp_path, wait_up=slow_load is None)
+        )
         yield Topology(balancer, processes, ports)
 
 
@@ -136,3 +147,28 @@ async def test_a_killed_instance_is_taken_out_and_new_counters_go_to_the_other(
     assert during["balto-1"] == before["balto-1"]  # nothing more went to the dead one
     assert during["balto-2"][0] == 2 and during["balto-2"][1] >= before["balto-2"][1] + 3
     assert health.status == 200 and health.json()["status"] == "ok"
+
+
+async def test_an_instance_still_loading_its_model_gets_no_counters_until_ready(
+    redis_url, shared_database, tmp_path
+):
+    async with topology(redis_url, shared_database, tmp_path, slow_load="balto-2") as lb:
+        health = await http(lb.ports["balto-2"], "GET", "/health")
+        assert health.status == 200 and health.json()["status"] == "iniciando"
+        # 200, but not "ok": the health check's expect keeps it out of rotation
+        await lb.balancer.wait_for("balto", "balto-2", "DOWN")
+        await lb.balancer.wait_for("balto", "balto-1", "UP")
+        codigo, key_a = await register(lb.balancer.ports["balto"])
+        key_b = await add_balcao(lb.balancer.ports["balto"], codigo, "Loja 02")
+        async with open_websocket_url(lb.ws_url) as ws_a, open_websocket_url(lb.ws_url) as ws_b:
+            await auth(ws_a, key_a)
+            await auth(ws_b, key_b)
+            loading = await current_and_total(lb.balancer)
+        assert loading["balto-1"][0] == 2 and loading["balto-2"] == (0, 0)
+        # loaded: back in rotation by the same check
+        await lb.balancer.wait_for("balto", "balto-2", "UP", timeout_s=SLOW_LOAD_S + 20)
+        async with open_websocket_url(lb.ws_url) as ws_a, open_websocket_url(lb.ws_url) as ws_b:
+            await auth(ws_a, key_a)
+            await auth(ws_b, key_b)
+            loaded = await current_and_total(lb.balancer)
+        assert loaded["balto-1"][0] == loaded["balto-2"][0] == 1
