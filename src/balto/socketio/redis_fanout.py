@@ -16,7 +16,8 @@ from collections.abc import Callable
 import trio
 
 from balto.core.isolation import Boundary
-from balto.core.redis.client import PubSub, Redis, RedisError
+from balto.core.redis.client import Redis
+from balto.core.redis.subscription import Subscription
 from balto.socketio.fanout import (
     BadRoomMessage,
     RoomMessage,
@@ -28,16 +29,18 @@ __all__ = ["RedisFanout"]
 
 log = logging.getLogger(__name__)
 
-FIRST_BACKOFF_S = 0.2
-MAX_BACKOFF_S = 5.0
-
 
 class RedisFanout:
     def __init__(self, redis: Redis, channel: str, *, boundary: Boundary) -> None:
         self.redis = redis
         self.channel = channel
         self._boundary = boundary
-        self.subscribed = False  # whether messages are being received now (for /health)
+        self._subscription = Subscription(redis.address, channel)
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether messages are being received now (for /health)."""
+        return self._subscription.subscribed
 
     async def publish(self, message: RoomMessage) -> int:
         """Publish ``message``; how many instances were subscribed."""
@@ -54,26 +57,9 @@ class RedisFanout:
     ) -> None:
         """Deliver every message until cancelled; ``task_status.started()`` once the first
         subscription is confirmed (a connection that fails before that raises)."""
-        backoff_s = FIRST_BACKOFF_S
-        started = False
-        while True:
-            try:
-                async with PubSub.open(self.redis.address) as pubsub:
-                    await pubsub.subscribe(self.channel)
-                    self.subscribed = True
-                    if not started:
-                        started = True
-                        task_status.started()
-                    backoff_s = FIRST_BACKOFF_S
-                    async for _channel, data in pubsub.messages():
-                        self._deliver(deliver, data)
-            except RedisError as exc:
-                self.subscribed = False
-                if not started:
-                    raise
-                log.warning("redis pub/sub %s: %s; reconnecting", self.channel, exc.message)
-            await trio.sleep(backoff_s)
-            backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
+        await self._subscription.run(
+            lambda data: self._deliver(deliver, data), task_status=task_status
+        )
 
     def _deliver(self, deliver: Callable[[RoomMessage], None], data: bytes) -> None:
         try:

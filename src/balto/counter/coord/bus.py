@@ -32,7 +32,8 @@ import trio
 
 from balto.core.errors import BaltoError
 from balto.core.isolation import Boundary
-from balto.core.redis.client import PubSub, Redis, RedisError
+from balto.core.redis.client import Redis, RedisError
+from balto.core.redis.subscription import Subscription
 from balto.counter.admin.feed import FeedHub
 from balto.counter.coord import messages
 from balto.counter.coord.messages import (
@@ -55,8 +56,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "balto:coordenacao"
 OUTBOX_SIZE = 1024  # feed events waiting to be published
-FIRST_BACKOFF_S = 0.2
-MAX_BACKOFF_S = 5.0
 
 _KINDS = {RulesChanged: "regras", CounterRevoked: "revogar", ChainDeleted: "apagar"}
 
@@ -87,11 +86,16 @@ class Coordinator:
         self.admin_threads = admin_threads
         self.channel = channel
         self.origin = secrets.token_hex(8)  # this instance, for as long as it runs
-        self.subscribed = False  # whether other instances' messages reach us now (/health)
+        self._subscription = Subscription(redis.address, channel)
         self._outbox_tx, self._outbox_rx = trio.open_memory_channel[Message](OUTBOX_SIZE)
         self._stale: set[int] = set()  # chains whose rules must be read again
         self._stale_wake = trio.Event()
         self._recheck = False  # after a gap: check the live counters against the store
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether other instances' messages reach us now (/health)."""
+        return self._subscription.subscribed
 
     @property
     def boundary(self) -> Boundary:
@@ -140,28 +144,7 @@ class Coordinator:
     async def _receive(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        backoff_s = FIRST_BACKOFF_S
-        started = False
-        while True:
-            try:
-                async with PubSub.open(self.redis.address) as pubsub:
-                    await pubsub.subscribe(self.channel)
-                    self.subscribed = True
-                    if started:
-                        self._resync()
-                    else:
-                        started = True
-                        task_status.started()
-                    backoff_s = FIRST_BACKOFF_S
-                    async for _channel, data in pubsub.messages():
-                        self._deliver(data)
-            except RedisError as exc:
-                self.subscribed = False
-                if not started:
-                    raise
-                log.warning("coordination %s: %s; reconnecting", self.channel, exc.message)
-            await trio.sleep(backoff_s)  # a backoff before reconnecting, not a poll
-            backoff_s = min(MAX_BACKOFF_S, backoff_s * 2)
+        await self._subscription.run(self._deliver, self._resync, task_status=task_status)
 
     def _resync(self) -> None:
         """After a gap in the subscription, revocations and rule changes may have been
