@@ -39,7 +39,7 @@ def test_fields_are_parsed_from_their_type_hints() -> None:
         ("PORT", "oito"),
         ("STORE_TRANSCRIPTS", "talvez"),
         ("PORT", "70000"),
-        ("ASR_WORKERS", "0"),
+        ("ASR_WORKERS", "-1"),
         ("ASR_BEAM_SIZE", "0"),
         ("REPORT_TIMEZONE", "Marte/Base_Alfa"),
         ("REPORT_TIMEZONE", "America"),
@@ -94,3 +94,12 @@ def test_a_misspelled_override_is_refused() -> None:
         CounterConfig.from_env({}, dbfile="x.db")
     with pytest.raises(TypeError, match="prot"):
         PartnumberConfig.from_env({}, prot=1)
+
+
+def test_asr_workers_follow_the_usable_cores_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
+    assert CounterConfig.from_env({}).asr_worker_count == 4  # 2 threads each
+    assert CounterConfig.from_env({"ASR_THREADS_PER_WORKER": "1"}).asr_worker_count == 8
+    assert CounterConfig.from_env({"ASR_WORKERS": "3"}).asr_worker_count == 3
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})
+    assert CounterConfig.from_env({}).asr_worker_count == 1

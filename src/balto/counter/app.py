@@ -241,7 +241,7 @@ async def _open_balto(
     metrics = CounterMetrics()
     pool = WhisperPool(
         transcriber_factory,
-        workers=config.asr_workers,
+        workers=config.asr_worker_count,
         metrics=metrics,
         max_pending_per_owner=config.asr_max_pending_per_counter,
     )

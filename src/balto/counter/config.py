@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -80,7 +81,8 @@ class CounterConfig:
     # q8_0 or f16 (README "Desempenho": same WER and recall, ~0.9x the CPU, 0.8x the RAM)
     model_weights: str = "q8_0"
     cache_dir: Path = dataclasses.field(default_factory=default_cache_dir)
-    asr_workers: int = 1
+    # whisper.cpp contexts; 0: one per asr_threads_per_worker usable cores (asr_worker_count)
+    asr_workers: int = 0
     asr_threads_per_worker: int = 2
     asr_beam_size: int = 1  # 1: greedy; 5: beam search, ~1.35x the CPU for fewer errors
     asr_max_pending_per_counter: int = 4  # decode jobs queued per counter; older ones dropped
@@ -101,6 +103,14 @@ class CounterConfig:
     def ws_ping_interval_s(self) -> float:
         """The keepalive ping interval, shared with the HTTP core (``WS_PING_INTERVAL_S``)."""
         return self.http.ws_ping_interval_s
+
+    @property
+    def asr_worker_count(self) -> int:
+        """``asr_workers``, or with 0 one worker per ``asr_threads_per_worker`` cores this
+        process may use (README "Desempenho": 1 x 2 against 2 x 1 on 2 cores)."""
+        if self.asr_workers:
+            return self.asr_workers
+        return max(1, len(os.sched_getaffinity(0)) // self.asr_threads_per_worker)
 
     @property
     def models_dir(self) -> Path:
@@ -138,7 +148,6 @@ class CounterConfig:
             "codigo_failures_global_burst",
             "cadastro_cliente_burst",
             "chave_admin_failures_burst",
-            "asr_workers",
             "asr_threads_per_worker",
             "asr_beam_size",
             "auth_timeout_s",
@@ -157,6 +166,7 @@ class CounterConfig:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} deve ser positivo")
         for name in (
+            "asr_workers",
             "asr_interim_every_s",
             "asr_pause_interim_s",
             "asr_pause_interim_min_s",
