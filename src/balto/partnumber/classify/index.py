@@ -18,17 +18,19 @@ from balto.partnumber.classify.text import en_terms, pt_terms, words
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Mixing weights of the ranking (tuned on the dev half of the evaluation set)."""
+    """Mixing weights of the ranking, fitted (coordinate search, top-1 + top-3 / 2) on the
+    ``ajuste`` split of the independent evaluation set (``bench.partnumber_independent``)."""
 
-    head_embed: float = 0.5
+    head_embed: float = 0.25
     head_lexical: float = 0.0
     head_best_sub: float = 1.0
     sub_embed: float = 1.0
-    sub_lexical: float = 1.5
+    sub_lexical: float = 1.0
     sub_in_head: float = 0.5
     manufacturer: float = 0.1
     position_decay: float = 0.7  # Portuguese noun phrases are head-first: later words weigh less
-    head_vector: float = 0.25  # weight of the embedding of the leading (head) term alone
+    head_vector: float = 0.0  # weight of the embedding of the leading (head) term alone
+    chapter: float = 0.5  # weight of the best heading score of the same chapter (hierarchy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,10 @@ class SearchIndex:
         self.sub_codes = sorted(nom.subheadings)
         head_pos = {code: i for i, code in enumerate(self.heading_codes)}
         self.sub_parent = np.array([head_pos[c[:4]] for c in self.sub_codes], dtype=np.int64)
+        chapters = sorted({c[:2] for c in self.heading_codes})
+        self.head_chapter = np.array(
+            [chapters.index(c[:2]) for c in self.heading_codes], dtype=np.int64
+        )
         heads = [nom.headings[c] for c in self.heading_codes]
         subs = [nom.subheadings[c] for c in self.sub_codes]
         chapter = {c: nom.chapters.get(c[:2], "") for c in self.heading_codes}
@@ -111,8 +117,18 @@ class SearchIndex:
         if chapter_prior:
             prior = np.array([chapter_prior.get(c[:2], 0.0) for c in self.heading_codes])
             head = head + weights.manufacturer * prior.astype(np.float32)
+        if weights.chapter:
+            head = head + weights.chapter * self._chapter_best(head)
         sub_total = weights.sub_in_head * sub + head[self.sub_parent]
         return Scores(head.astype(np.float32), sub_total.astype(np.float32))
+
+    def _chapter_best(self, head: FloatArray) -> FloatArray:
+        """Each heading's chapter's best heading score: a heading of a chapter that has a
+        strong match elsewhere gains over an isolated match in an unrelated chapter."""
+        best = np.full(int(self.head_chapter.max()) + 1, -np.inf, dtype=np.float32)
+        np.maximum.at(best, self.head_chapter, head.astype(np.float32))
+        out: FloatArray = best[self.head_chapter]
+        return out
 
 
 def _positional(groups: Iterable[list[str]], decay: float) -> dict[str, float]:
