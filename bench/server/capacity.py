@@ -155,6 +155,7 @@ def _capacity_record(
                 "miss_rate": r["miss_rate"],
                 "audio_dropped_s": r["audio_dropped_s"],
                 "cpu_percent": r["server"]["cpu_percent"],
+                "asr_cpu_per_speech_s": r.get("asr_cpu_per_speech_s"),
             }
             for n, r in sorted(known.items())
         ],

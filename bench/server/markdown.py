@@ -96,6 +96,7 @@ def _latency_section(results: dict[str, Any]) -> list[str]:
                 "queue lag mean/p95 s",
                 "decode mean/p95 s",
                 "dropped s",
+                "ASR CPU-s / speech s",
             ],
             [_latency_row(r) for r in results["latency"]["runs"]],
         ),
@@ -139,7 +140,15 @@ def _capacity_section(results: dict[str, Any]) -> list[str]:
         f"### Capacity (p95 ≤ {c['p95_limit_s']} s, no speech dropped)",
         "",
         _table(
-            ["counters", "holds", "p95 s", "miss", "dropped s", "server CPU %"],
+            [
+                "counters",
+                "holds",
+                "p95 s",
+                "miss",
+                "dropped s",
+                "server CPU %",
+                "ASR CPU-s / speech s",
+            ],
             [
                 [
                     str(t["counters"]),
@@ -148,6 +157,7 @@ def _capacity_section(results: dict[str, Any]) -> list[str]:
                     pct(t["miss_rate"]),
                     str(t["audio_dropped_s"]),
                     f"{t['cpu_percent']:.0f}",
+                    num(t.get("asr_cpu_per_speech_s"), 3),
                 ]
                 for t in c["trials"]
             ],
@@ -207,6 +217,7 @@ def _latency_row(r: dict[str, Any]) -> list[str]:
         f"{num(lag['mean_s'])}/{_quantile(lag, 'p95_s')}",
         f"{num(dec['mean_s'])}/{_quantile(dec, 'p95_s')}",
         str(r["audio_dropped_s"]),
+        num(r.get("asr_cpu_per_speech_s"), 3),
     ]
 
 

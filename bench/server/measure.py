@@ -87,7 +87,13 @@ def server_counts(before: Metrics, after: Metrics) -> dict[str, Any]:
     dropped = (
         math.ceil(grew(dropped_name) * 1000) / 1000 if f"{dropped_name}{{}}" in after else None
     )
+    speech_s = grew("balto_speech_seconds_total")
     return {
+        # recognition CPU per second of speech at this load (interims skipped under load
+        # make it fall towards the single pass: ``make bench``'s cost part)
+        "asr_cpu_per_speech_s": (
+            round(grew("balto_asr_cpu_seconds_total") / speech_s, 3) if speech_s > 0 else None
+        ),
         "asr_queue_lag": histogram_delta(before, after, "balto_asr_queue_lag_seconds"),
         "asr_decode": histogram_delta(before, after, "balto_asr_decode_seconds"),
         "audio_received_s": round(grew("balto_audio_received_seconds_total"), 1),
