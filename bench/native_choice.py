@@ -88,9 +88,6 @@ def _measure() -> float | None:
     """Native CPU seconds over the wheel's, interleaved on the benchmark's short utterances."""
     from bench.asr.run import run
 
-    if shutil.which("espeak-ng") is None:
-        print("espeak-ng is missing (make setup installs it): cannot measure", file=sys.stderr)
-        return None
     report = run(
         quick=True,
         rounds=ROUNDS,
@@ -113,10 +110,15 @@ def _install(wheel: Path) -> bool:
     return True
 
 
-def choose() -> Choice:
+def choose() -> Choice | None:
+    """The choice, or None when it cannot be measured here yet (no espeak-ng to synthesise
+    the benchmark's speech: ``make setup`` installs it), so that a later run decides."""
     extra = missing_in_wheel(_cpu_flags())
     if not extra:
         return decide(extra, None)
+    if shutil.which("espeak-ng") is None:
+        print("espeak-ng is missing (make setup installs it): keeping the wheel for now")
+        return None
     print(f"the CPU has {', '.join(extra)}: building whisper.cpp for it", file=sys.stderr)
     wheel = _build()
     choice = decide(extra, _measure() if wheel else None)
@@ -133,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(CHOICE_FILE.read_text(encoding="utf-8").strip())
         return 0
     choice = choose()
+    if choice is None:
+        return 0
     record: dict[str, Any] = dataclasses.asdict(choice) | {
         "decided_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")
     }
