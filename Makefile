@@ -18,12 +18,16 @@ setup: system-deps $(STAMP) model native
 # espeak-ng synthesises the Portuguese test speech; sox converts audio for auto_test.py users;
 # chromium (headless) runs the panel's browser test (tests/e2e/test_panel_browser.py);
 # redis-server runs the multi-instance tests (tests/redis_server.py starts its own on loopback);
-# haproxy runs the repo's deploy/haproxy/haproxy.cfg in front of them (tests/scale/haproxy.py).
+# haproxy runs the repo's deploy/haproxy/haproxy.cfg in front of them (tests/scale/haproxy.py);
+# postgresql: the tests start a throwaway cluster (tests/postgres.py) to run the store on it.
 system-deps:
-	@if ! command -v espeak-ng >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1 || ! { command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null 2>&1; then \
-		echo "installing espeak-ng, sox, chromium, redis-server and haproxy (Debian)"; \
+	@if ! command -v espeak-ng >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 \
+		|| ! command -v redis-server >/dev/null 2>&1 \
+		|| ! { command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null 2>&1 \
+		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing espeak-ng, sox, chromium, redis-server, haproxy and postgresql (Debian)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng sox chromium redis-server haproxy >/dev/null; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq espeak-ng sox chromium redis-server haproxy postgresql >/dev/null; \
 	fi
 
 # podman (with runc), podman-compose and debootstrap build and run the container image for real.

@@ -22,11 +22,33 @@ from balto.counter.asr.whisper import WhisperTranscriber
 from balto.counter.config import CounterConfig
 from balto.counter.store import Database
 from tests.helpers import ScriptedTranscriber
+from tests.postgres import Cluster, binaries
 
 
 def _cache_dir() -> Path:
     configured = os.environ.get("BALTO_CACHE_DIR")
     return Path(configured).expanduser() if configured else default_cache_dir()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One real PostgreSQL cluster for the session (``Cluster.new_database`` per test)."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin): make system-deps")
+    cluster = Cluster(bin_dir)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a fresh database lives, once per backend: a SQLite path, or a PostgreSQL URL (an
+    empty database of the session's cluster)."""
+    if request.param == "sqlite":
+        return tmp_path / "registro.db"
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
 
 
 @pytest.fixture(scope="session")

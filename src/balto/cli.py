@@ -45,7 +45,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from balto.counter.app import whisper_factory
 
     factory = whisper_factory(config)  # converts the model first if it is missing
-    log.info("balto %s: database %s", __version__, config.db_file)
+    database = "PostgreSQL (DATABASE_URL)" if config.database_url else config.db_file
+    log.info("balto %s: database %s", __version__, database)
     trio.run(_serve_balto, config, factory)
     return 0
 
@@ -59,13 +60,13 @@ def cmd_model_install(args: argparse.Namespace) -> int:
 
 def cmd_rules(args: argparse.Namespace) -> int:
     from balto.counter.detect import default_rules, load_rules
-    from balto.counter.store import Database
+    from balto.counter.store import open_database
 
     if args.action == "padrao":
         print(default_rules().to_json())
         return 0
     config = CounterConfig.from_env(db_file=args.db)
-    database = Database(config.db_file)
+    database = open_database(config)
     try:
         # The same store as PUT /api/regras: a new version of the chain's rules, by "cli".
         if args.arquivo is None:
@@ -85,10 +86,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_chave_admin(args: argparse.Namespace) -> int:
     """A new management key for a chain (registered before keys existed, or a leaked key)."""
-    from balto.counter.store import Database
+    from balto.counter.store import open_database
 
     config = CounterConfig.from_env(db_file=args.db)
-    database = Database(config.db_file)
+    database = open_database(config)
     try:
         chave = database.issue_chave_admin(codigo=args.codigo)
     finally:

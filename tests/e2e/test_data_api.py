@@ -97,7 +97,8 @@ async def test_deleting_needs_the_codigo_then_removes_the_chain_and_nothing_else
     db = Database(server.config.db_file)
     try:
         assert db.interacao(a_id) is None and db.interacao(b_id) is not None
-        assert db.db.table("clientes").count == 1 and db.db.table("balcoes").count == 1
+        counts = [db.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("clientes", "balcoes")]
+        assert counts == [1, 1]
     finally:
         db.close()
     # The deleted chain's e-mail may register again, from scratch.

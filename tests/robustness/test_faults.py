@@ -58,10 +58,10 @@ def post(path: str, body: dict) -> Request:
 async def test_read_only_or_full_database_gives_503_not_a_crash(tmp_path, fault):
     database = Database(tmp_path / "d.db")
     if fault == "read-only":
-        database.db.execute("PRAGMA query_only = ON")
+        database.query("PRAGMA query_only = ON")
     else:  # the file may not grow by a single page any more
-        pages = database.db.execute("PRAGMA page_count").fetchone()[0]
-        database.db.execute(f"PRAGMA max_page_count = {pages}")
+        pages = database.query("PRAGMA page_count")[0][0]
+        database.query(f"PRAGMA max_page_count = {pages}")
     app = app_on(database)
     statuses = []
     for i in range(300):

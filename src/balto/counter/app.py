@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,7 +12,13 @@ from typing import NoReturn
 import trio
 
 from balto import __version__
-from balto.core.errors import BadRequest, ClientError, TooManyRequests, Unauthorized
+from balto.core.errors import (
+    BadRequest,
+    ClientError,
+    StorageError,
+    TooManyRequests,
+    Unauthorized,
+)
 from balto.core.http.connection import WebSocketHandler
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
@@ -36,10 +43,12 @@ from balto.counter.coord.bus import Coordinator
 from balto.counter.coord.limits import RateLimits, SharedRateLimits
 from balto.counter.metrics import CounterMetrics
 from balto.counter.panel.site import PanelSite
-from balto.counter.store import Database, Store
+from balto.counter.store import Store, open_database
 from balto.counter.ws.live import LiveSessions
 from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.session import CounterServices, counter_session
+
+log = logging.getLogger(__name__)
 
 ATTEMPT_SETTLE_WAIT_S = 10.0
 SETTLE_TIMEOUT_S = 5.0  # giving tokens back to Redis; past it they stay spent
@@ -189,18 +198,29 @@ class BaltoApp:
         return True
 
     async def health(self, request: Request) -> Response:
+        """200 while the database answers (``status`` "iniciando" until the recogniser is
+        loaded); 503 "sem_banco" when it does not: a balancer stops sending counters here,
+        and those that come anyway are refused (1013) at authentication."""
         ready = self.services.recognizer.ready
+        store = self.services.store
+        try:
+            await store.run(store.database.ping)
+            database = True
+        except StorageError as exc:
+            log.error("health: %s", exc.message)
+            database = False
         body: dict[str, object] = {
-            "status": "ok" if ready else "iniciando",
+            "status": ("ok" if ready else "iniciando") if database else "sem_banco",
             "version": __version__,
             "uptime_s": round(time.monotonic() - self.started_at, 3),
             "recognizer_ready": ready,
+            "database": database,
         }
-        status = 200
+        status = 200 if database else 503
         if self.services.coord is not None:  # REDIS_URL: without Redis, 503 (README)
             redis_ok, fields = await self.services.coord.health()
             body |= fields
-            if not redis_ok:
+            if not redis_ok and database:
                 status, body["status"] = 503, "indisponível"
         return json_response(status, body)
 
@@ -236,7 +256,7 @@ async def _open_balto(
     lifecycle: Lifecycle,
     redis: Redis | None,
 ) -> AsyncIterator[BaltoApp]:
-    database = await trio.to_thread.run_sync(Database, config.db_file)
+    database = await trio.to_thread.run_sync(open_database, config)
     store = Store(database)
     metrics = CounterMetrics()
     pool = WhisperPool(

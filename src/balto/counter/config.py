@@ -43,6 +43,10 @@ ENV_NAMES = {
 class CounterConfig:
     http: HttpConfig = dataclasses.field(default_factory=HttpConfig)
     db_file: Path = Path("./dados/registro.db")
+    # PostgreSQL instead of the SQLite file when set (postgresql://user:senha@host:5432/banco)
+    database_url: str | None = None
+    database_pool_size: int = 4  # connections per instance (also the store's threads)
+    database_timeout_s: float = 5.0  # wait for a pooled connection; past it: StorageError
 
     # Many instances: REDIS_URL (redis://[[user]:password@]host[:port][/db]); set, the rate
     # limits are shared and rule changes, revocations and the live feed reach every instance
@@ -113,6 +117,11 @@ class CounterConfig:
         return max(1, len(os.sched_getaffinity(0)) // self.asr_threads_per_worker)
 
     @property
+    def database_target(self) -> Path | str:
+        """What ``Database`` opens: the PostgreSQL URL when set, else the SQLite file."""
+        return self.database_url if self.database_url else self.db_file
+
+    @property
     def models_dir(self) -> Path:
         return self.cache_dir / "models"
 
@@ -161,6 +170,8 @@ class CounterConfig:
             "ao_vivo_buffer_events",
             "ws_send_timeout_s",
             "asr_max_lag_s",
+            "database_pool_size",
+            "database_timeout_s",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -176,6 +187,8 @@ class CounterConfig:
                 raise ConfigError(f"{name.upper()} não pode ser negativo")
         if self.redis_url:
             parse_redis_url(self.redis_url)  # a bad URL is a clear error at startup
+        if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("DATABASE_URL deve começar com postgresql:// (ou postgres://)")
         if self.retention_days < 0:
             raise ConfigError("RETENCAO_DIAS deve ser 0 (guardar tudo) ou um número de dias")
         try:

@@ -34,8 +34,8 @@ def test_config_reads_retencao_dias():
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "registro.db")
+def db(database_target):
+    database = Database(database_target)  # both backends: "the oldest first" is dialect SQL
     yield database
     database.close()
 
@@ -47,7 +47,7 @@ def interaction(db: Database, balcao_id: int, age: timedelta, *, answered: bool 
     if answered:
         db.record_feedback(balcao_id, interacao_id, "venda_realizada")
     created = (NOW - age).isoformat(timespec="milliseconds")
-    db.db.execute("UPDATE interacoes SET criado_em = ? WHERE id = ?", [created, interacao_id])
+    db.execute("UPDATE interacoes SET criado_em = ? WHERE id = ?", [created, interacao_id])
     return interacao_id
 
 
@@ -70,7 +70,7 @@ def seeded(db: Database) -> tuple[int, int]:
 
 
 def ids(db: Database) -> set[str]:
-    return {row[0] for row in db.db.execute("SELECT id FROM interacoes").fetchall()}
+    return {row[0] for row in db.query("SELECT id FROM interacoes")}
 
 
 def test_the_store_deletes_old_interactions_in_batches_and_nothing_else(db):
@@ -84,7 +84,7 @@ def test_the_store_deletes_old_interactions_in_batches_and_nothing_else(db):
     assert db.delete_interactions_before(before, 3) == 0
     assert ids(db) == recent and not (ids(db) & old)
     tables = ("clientes", "balcoes", "regras_versoes", "sessoes")
-    assert [db.db.table(t).count for t in tables] == [1, 1, 0, 0]
+    assert [db.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in tables] == [1, 1, 0, 0]
 
 
 async def test_the_job_runs_at_start_then_hourly_and_survives_failures(db, autojump_clock):

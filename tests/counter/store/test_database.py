@@ -1,5 +1,3 @@
-import sqlite3
-
 import pytest
 
 from balto.core.errors import BadRequest, Conflict
@@ -8,29 +6,42 @@ from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.store import Database
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "sub" / "registro.db")
-    yield database
-    database.close()
-
-
 def cliente(db, email="a@b.com"):
     return db.create_cliente(
         parse_cliente({"email": email, "razao_social": "X", "telefone": "11999998888"})
     ).codigo
 
 
-def test_file_created_in_wal_mode_with_schema(db, tmp_path):
-    assert (tmp_path / "sub" / "registro.db").exists()
-    assert db.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert {"clientes", "balcoes", "interacoes"} <= set(db.db.table_names())
+def test_sqlite_file_created_in_wal_mode_with_schema(tmp_path):
+    db = Database(tmp_path / "sub" / "registro.db")
+    try:
+        assert (tmp_path / "sub" / "registro.db").exists()
+        assert db.query("PRAGMA journal_mode") == [("wal",)]
+        assert db.query("PRAGMA synchronous") == [(2,)]  # FULL
+        tables = {row[0] for row in db.query("SELECT name FROM sqlite_master")}
+        assert {"clientes", "balcoes", "interacoes"} <= tables
+    finally:
+        db.close()
 
 
-def test_reopen_does_not_migrate_twice(tmp_path):
-    Database(tmp_path / "r.db").close()
-    again = Database(tmp_path / "r.db")
+def test_postgresql_commits_wait_for_the_wal_and_the_schema_is_there(postgres):
+    db = Database(postgres.new_database())
+    try:
+        assert db.query("SHOW synchronous_commit") == [("on",)]
+        tables = {
+            row[0]
+            for row in db.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        }
+        assert {"clientes", "balcoes", "interacoes", "regras_versoes", "sessoes"} <= tables
+    finally:
+        db.close()
+
+
+def test_reopen_does_not_migrate_twice(target):
+    Database(target).close()
+    again = Database(target)
     assert again.schema_version == 4
     again.close()
 
@@ -50,7 +61,7 @@ def test_duplicate_email_conflicts_case_insensitively(db):
 def test_balcao_key_is_shown_once_and_stored_hashed(db):
     codigo = cliente(db)
     key = db.create_balcao(parse_balcao({"nome_balcao": "Loja 1", "user_codigo": codigo}))
-    stored = db.db.execute("SELECT api_key_hash FROM balcoes").fetchone()[0]
+    stored = db.query("SELECT api_key_hash FROM balcoes")[0][0]
     assert key not in stored and stored == hash_api_key(key)
     balcao = db.authenticate(key)
     assert balcao is not None and balcao.nome_balcao == "Loja 1" and balcao.codigo == codigo
@@ -89,13 +100,15 @@ def test_feedback_rules(db):
     assert row["transcricao"] is None
 
 
-def test_rows_survive_reopen(tmp_path):
-    path = tmp_path / "d.db"
-    first = Database(path)
+def test_rows_survive_reopen(target):
+    first = Database(target)
     codigo = cliente(first)
     first.close()
-    rows = sqlite3.connect(path).execute("SELECT codigo FROM clientes").fetchall()
-    assert rows == [(codigo,)]
+    again = Database(target)
+    try:
+        assert again.query("SELECT codigo FROM clientes") == [(codigo,)]
+    finally:
+        again.close()
 
 
 def test_set_rules_unknown_codigo(db):

@@ -1,17 +1,13 @@
 """The management queries: the chain's key, its counters, revocation, last seen, report rows;
 and the migration of a database made before them."""
 
-import sqlite3
-
 import pytest
-import sqlite_utils
 
 from balto.core.errors import BadRequest
 from balto.counter.cadastro.secrets import hash_chave_admin
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.store import Database
-from balto.counter.store.schema import _v1
-from balto.counter.store.tx import transaction
+from tests.counter.store.conftest import old_database
 
 
 def chain(db, email="a@b.com"):
@@ -28,7 +24,7 @@ def counter(db, codigo, nome="Loja 1"):
 def test_chave_admin_is_strong_shown_once_and_stored_hashed(db):
     keys = chain(db)
     assert len(keys.chave_admin) == 43  # 256 bits, URL-safe base64
-    stored = db.db.execute("SELECT chave_admin_hash FROM clientes").fetchone()[0]
+    stored = db.query("SELECT chave_admin_hash FROM clientes")[0][0]
     assert keys.chave_admin not in stored and stored == hash_chave_admin(keys.chave_admin)
     found = db.cliente_for_chave_admin(keys.chave_admin)
     assert found is not None and found.codigo == keys.codigo and found.razao_social == "Rede"
@@ -82,27 +78,20 @@ def test_report_rows_are_the_chains_within_the_interval(db):
     assert len(db.report_rows(me.id, criado_em, "2100-01-01T00:00:00.000+00:00")) == 1
 
 
-def test_a_database_from_before_the_management_api_is_migrated(tmp_path):
-    path = tmp_path / "antigo.db"
-    old = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
-    with transaction(old.conn):
-        _v1(old)
-        old.execute("PRAGMA user_version = 1")
+def test_a_database_from_before_the_management_api_is_migrated(target):
+    def fill(conn):
         for codigo, email in [("123456", "velho@x.com"), ("654321", "outro@x.com")]:
-            old.table("clientes").insert(
-                {
-                    "codigo": codigo,
-                    "email": email,
-                    "razao_social": "Velha",
-                    "telefone": "11999998888",
-                    "criado_em": "2024-01-01T00:00:00.000+00:00",
-                }
+            conn.execute(
+                "INSERT INTO clientes (codigo, email, razao_social, telefone, criado_em)"
+                " VALUES (?, ?, 'Velha', '11999998888', '2024-01-01T00:00:00.000+00:00')",
+                [codigo, email],
             )
-    old.conn.close()
-    db = Database(path)
+
+    old_database(target, 1, fill)
+    db = Database(target)
     try:
         assert db.schema_version == 4
-        rows = db.db.execute("SELECT chave_admin_hash FROM clientes").fetchall()
+        rows = db.query("SELECT chave_admin_hash FROM clientes")
         assert rows == [(None,), (None,)]  # old chains: no key until one is issued
         _, balcao = counter(db, "123456")
         assert balcao is not None and db.balcoes_of(balcao.cliente_id)[0].revogado_em is None
@@ -112,9 +101,9 @@ def test_a_database_from_before_the_management_api_is_migrated(tmp_path):
         issued = db.issue_chave_admin(codigo="123456")
         found = db.cliente_for_chave_admin(issued)
         assert found is not None and found.codigo == "123456"
-        assert db.db.execute(
-            "SELECT chave_admin_hash FROM clientes WHERE codigo = '654321'"
-        ).fetchone() == (None,)
+        assert db.query("SELECT chave_admin_hash FROM clientes WHERE codigo = '654321'") == [
+            (None,)
+        ]
     finally:
         db.close()
 

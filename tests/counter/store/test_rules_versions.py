@@ -1,16 +1,12 @@
 """A chain's rules and their history: the API's and the CLI's writes land in the same store,
 every replacement is a numbered version, and another chain never sees them."""
 
-import sqlite3
-
 import pytest
-import sqlite_utils
 
 from balto.core.errors import BadRequest, PreconditionFailed
 from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.store import Database
-from balto.counter.store.schema import _v1, _v2
-from balto.counter.store.tx import transaction
+from tests.counter.store.conftest import old_database
 
 RULES = '{"versao": 1, "regras": [{"id": "sol", "categoria": "pele", "gatilhos": ["sol"],'
 RULES += ' "mensagem": "Sugerir protetor", "produto": "Protetor", "exclusoes": []}]}'
@@ -84,30 +80,21 @@ def test_cli_with_an_unknown_codigo_changes_nothing(db):
     assert db.rules_versions(cliente_id) == []
 
 
-def test_rules_set_before_the_history_become_version_1(tmp_path):
-    path = tmp_path / "antigo.db"
-    old = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
-    with transaction(old.conn):
-        _v1(old)
-        _v2(old)
-        old.execute("PRAGMA user_version = 2")
+def test_rules_set_before_the_history_become_version_1(target):
+    def fill(conn):
         for codigo, email, regras in [("123456", "a@x.com", RULES), ("654321", "b@x.com", None)]:
-            old.table("clientes").insert(
-                {
-                    "codigo": codigo,
-                    "email": email,
-                    "razao_social": "Velha",
-                    "telefone": "11999998888",
-                    "regras": regras,
-                    "criado_em": "2024-01-01T00:00:00.000+00:00",
-                }
+            conn.execute(
+                "INSERT INTO clientes (codigo, email, razao_social, telefone, regras, criado_em)"
+                " VALUES (?, ?, 'Velha', '11999998888', ?, '2024-01-01T00:00:00.000+00:00')",
+                [codigo, email, regras],
             )
-    old.conn.close()
-    db = Database(path)
+
+    old_database(target, 2, fill)
+    db = Database(target)
     try:
         assert db.schema_version == 4
         with_rules, without = (
-            db.db.execute("SELECT id FROM clientes WHERE codigo = ?", [c]).fetchone()[0]
+            db.query("SELECT id FROM clientes WHERE codigo = ?", [c])[0][0]
             for c in ("123456", "654321")
         )
         kept = db.current_rules(with_rules)

@@ -1,4 +1,4 @@
-"""The panel's sessions in SQLite: hashed ids, expiry, logout, and the key's replacement
+"""The panel's sessions (both backends): hashed ids, expiry, logout, and the key's replacement
 (through the API or the operator's ``balto chave-admin``) ending the chain's sessions."""
 
 import time
@@ -13,7 +13,7 @@ def test_login_needs_the_same_chains_email_and_key_and_stores_only_a_hash(db):
     assert db.login("a@b.com", b.chave_admin, 60) is None
     new = db.login("A@B.com", a.chave_admin, 60)
     assert new is not None and len(new.sessao) == 43
-    stored = db.db.execute("SELECT sessao_hash FROM sessoes").fetchall()
+    stored = db.query("SELECT sessao_hash FROM sessoes")
     assert stored == [(hash_session(new.sessao),)]
     cliente, expira_em = db.session(new.sessao)
     assert cliente.codigo == a.codigo and expira_em == new.expira_em
@@ -26,7 +26,7 @@ def test_expired_sessions_stop_and_are_purged_at_the_next_login(db):
     time.sleep(0.1)
     assert db.session(old.sessao) is None
     db.login("a@b.com", keys.chave_admin, 60)
-    assert db.db.execute("SELECT COUNT(*) FROM sessoes").fetchone()[0] == 1
+    assert db.query("SELECT COUNT(*) FROM sessoes") == [(1,)]
 
 
 def test_logout_and_key_replacement_end_sessions(db):

@@ -1,11 +1,11 @@
-"""Storage: one SQLite file through sqlite-utils (``database``), written from one place
-(``store``)."""
+"""Storage: one SQLite file, or PostgreSQL with ``DATABASE_URL`` (``backend``, the dialects'
+differences in ``dialect``), behind one ``Database`` and written from one place (``store``)."""
 
-from balto.counter.store.database import (
+from balto.counter.store.database import Database, open_database
+from balto.counter.store.records import (
     Balcao,
     Cliente,
     CounterRecord,
-    Database,
     NewClienteKeys,
     ReportRow,
 )
@@ -22,4 +22,5 @@ __all__ = [
     "RulesVersion",
     "RulesVersionSummary",
     "Store",
+    "open_database",
 ]

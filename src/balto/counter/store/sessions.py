@@ -1,4 +1,5 @@
-"""The panel's login sessions (blocking; ``Database`` calls these in its thread).
+"""The panel's login sessions (blocking; ``Database`` calls these in its thread, on the
+connection it took).
 
 A session id is 256 random bits handed to the browser once, in its cookie; the table keeps only
 its SHA-256 (``sessoes.sessao_hash``), so a copy of the database opens no session. Each row has
@@ -12,14 +13,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
-import sqlite_utils
-
-from balto.core.errors import StorageError
 from balto.counter.cadastro.secrets import hash_chave_admin, same_secret
-from balto.counter.store.tx import transaction
+from balto.counter.store.backend import Conn
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,15 +46,12 @@ def hash_session(sessao: str) -> str:
     return hashlib.sha256(sessao.encode("utf-8")).hexdigest()
 
 
-def login_chain(db: sqlite_utils.Database, email: str, chave_admin: str) -> int | None:
+def login_chain(db: Conn, email: str, chave_admin: str) -> int | None:
     """The chain whose e-mail and management key these are (both must match), or None."""
-    try:
-        row = db.execute(
-            "SELECT id, email, chave_admin_hash FROM clientes WHERE chave_admin_hash = ?",
-            [hash_chave_admin(chave_admin)],
-        ).fetchone()
-    except sqlite3.Error as exc:
-        raise StorageError(f"Falha ao consultar a chave de administração: {exc}") from exc
+    row = db.execute(
+        "SELECT id, email, chave_admin_hash FROM clientes WHERE chave_admin_hash = ?",
+        [hash_chave_admin(chave_admin)],
+    ).fetchone()
     if row is None:
         return None
     right_key = same_secret(row[2], hash_chave_admin(chave_admin))
@@ -65,48 +59,36 @@ def login_chain(db: sqlite_utils.Database, email: str, chave_admin: str) -> int 
     return int(row[0]) if right_key and right_email else None
 
 
-def create(db: sqlite_utils.Database, cliente_id: int, ttl_s: float) -> NewSession:
+def create(db: Conn, cliente_id: int, ttl_s: float) -> NewSession:
     """A new session for the chain; the expired rows of every chain go at the same time."""
     now = datetime.now(UTC)
     sessao = secrets.token_urlsafe(32)
     expira_em = _iso(now + timedelta(seconds=ttl_s))
-    try:
-        with transaction(db.conn):
-            db.execute("DELETE FROM sessoes WHERE expira_em <= ?", [_iso(now)])
-            db.table("sessoes").insert(
-                {
-                    "cliente_id": cliente_id,
-                    "sessao_hash": hash_session(sessao),
-                    "criado_em": _iso(now),
-                    "expira_em": expira_em,
-                }
-            )
-    except sqlite3.Error as exc:
-        raise StorageError(f"Falha ao gravar a sessão: {exc}") from exc
+    with db.transaction():
+        db.execute("DELETE FROM sessoes WHERE expira_em <= ?", [_iso(now)])
+        db.execute(
+            "INSERT INTO sessoes (cliente_id, sessao_hash, criado_em, expira_em)"
+            " VALUES (?, ?, ?, ?)",
+            [cliente_id, hash_session(sessao), _iso(now), expira_em],
+        )
     return NewSession(sessao=sessao, expira_em=expira_em)
 
 
-def find(db: sqlite_utils.Database, sessao: str) -> SessionRecord | None:
+def find(db: Conn, sessao: str) -> SessionRecord | None:
     """The live session with this id, or None (unknown, ended or expired)."""
     digest = hash_session(sessao)
-    try:
-        row = db.execute(
-            "SELECT c.id, c.codigo, c.razao_social, s.expira_em, s.sessao_hash"
-            " FROM sessoes s JOIN clientes c ON c.id = s.cliente_id"
-            " WHERE s.sessao_hash = ? AND s.expira_em > ?",
-            [digest, _iso(datetime.now(UTC))],
-        ).fetchone()
-    except sqlite3.Error as exc:
-        raise StorageError(f"Falha ao consultar a sessão: {exc}") from exc
+    row = db.execute(
+        "SELECT c.id, c.codigo, c.razao_social, s.expira_em, s.sessao_hash"
+        " FROM sessoes s JOIN clientes c ON c.id = s.cliente_id"
+        " WHERE s.sessao_hash = ? AND s.expira_em > ?",
+        [digest, _iso(datetime.now(UTC))],
+    ).fetchone()
     if row is None or not same_secret(row[4], digest):
         return None
     return SessionRecord(cliente_id=row[0], codigo=row[1], razao_social=row[2], expira_em=row[3])
 
 
-def end(db: sqlite_utils.Database, sessao: str) -> None:
+def end(db: Conn, sessao: str) -> None:
     """The logout: the session stops authenticating at once."""
-    try:
-        with transaction(db.conn):
-            db.execute("DELETE FROM sessoes WHERE sessao_hash = ?", [hash_session(sessao)])
-    except sqlite3.Error as exc:
-        raise StorageError(f"Falha ao encerrar a sessão: {exc}") from exc
+    with db.transaction():
+        db.execute("DELETE FROM sessoes WHERE sessao_hash = ?", [hash_session(sessao)])
