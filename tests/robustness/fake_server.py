@@ -1,7 +1,7 @@
 """A real Balto server process with a scripted recogniser, for the tests that need the server
 in a process of its own (kill -9, its descriptor count, whether it survives).
 
-python -m tests.robustness.fake_server DB_FILE [--max-connections N]
+python -m tests.robustness.fake_server DB_FILE|postgresql://… [--max-connections N]
 (prints "PORT <n>" once listening)
 """
 
@@ -35,13 +35,17 @@ async def main(config: CounterConfig) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("db_file", type=Path)
+    parser.add_argument("database", help="the SQLite file, or a postgresql:// URL")
     parser.add_argument("--max-connections", type=int, default=CounterConfig().http.max_connections)
     args = parser.parse_args()
+    on_postgresql = args.database.startswith("postgresql://")
+    database: dict[str, object] = (
+        {"database_url": args.database} if on_postgresql else {"db_file": Path(args.database)}
+    )
     # The tests register as fast as they can from one address: no per-address limit in the way.
     trio.run(
         main,
-        CounterConfig(db_file=args.db_file, cadastro_cliente_burst=1_000_000).replace(
-            host="127.0.0.1", port=0, max_connections=args.max_connections
+        CounterConfig(cadastro_cliente_burst=1_000_000).replace(
+            host="127.0.0.1", port=0, max_connections=args.max_connections, **database
         ),
     )

@@ -1,8 +1,10 @@
-"""Acknowledged registrations and feedback survive ``kill -9`` at any moment."""
+"""Acknowledged registrations and feedback survive ``kill -9`` at any moment, on both backends;
+on PostgreSQL the server process of Balto's connections is killed -9 too, mid-write."""
 
 import json
+import os
 import random
-import sqlite3
+import signal
 import subprocess
 import sys
 
@@ -17,9 +19,9 @@ from tests.helpers import feedback, http
 ROUNDS = 6
 
 
-async def start(db_file) -> tuple[trio.Process, int]:
+async def start(target) -> tuple[trio.Process, int]:
     proc = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "tests.robustness.fake_server", str(db_file)], stdout=subprocess.PIPE
+        [sys.executable, "-m", "tests.robustness.fake_server", str(target)], stdout=subprocess.PIPE
     )
     line = b""
     with trio.fail_after(20):
@@ -59,9 +61,22 @@ async def feedback_forever(port: int, api_key: str, pending: list[str], acked: l
         return
 
 
-async def test_acknowledged_rows_survive_kill_9(tmp_path):
-    db_file = tmp_path / "registro.db"
-    setup = Database(db_file)
+async def kill_connections(postgres, url: str) -> int:
+    """kill -9 the PostgreSQL server processes serving ``url`` (the postmaster then restarts
+    every connection: Balto's pool must find new ones); how many there were."""
+    killed = 0
+    for pid in await trio.to_thread.run_sync(postgres.backend_pids, url):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except ProcessLookupError:
+            pass  # that connection had just ended by itself
+    return killed
+
+
+async def test_acknowledged_rows_survive_kill_9(database_target, request):
+    on_postgresql = isinstance(database_target, str)
+    setup = Database(database_target)
     codigo = setup.create_cliente(
         parse_cliente({"email": "rede@x.com.br", "razao_social": "R", "telefone": "11999998888"})
     ).codigo
@@ -78,26 +93,42 @@ async def test_acknowledged_rows_survive_kill_9(tmp_path):
     rng = random.Random(7)
     acked_emails: list[str] = []
     acked_feedback: list[str] = []
+    connections_killed, acked_after_that = 0, 0
     for round_ in range(ROUNDS):
-        proc, port = await start(db_file)
-        async with trio.open_nursery() as nursery:
-            for worker in range(3):
-                nursery.start_soon(register_forever, port, f"r{round_}w{worker}", acked_emails)
-            nursery.start_soon(feedback_forever, port, api_key, pending, acked_feedback)
-            await trio.sleep(rng.uniform(0.2, 0.8))
-            proc.kill()  # SIGKILL, mid-write
-        await proc.wait()
+        proc, port = await start(database_target)
+        try:
+            async with trio.open_nursery() as nursery:
+                for worker in range(3):
+                    nursery.start_soon(register_forever, port, f"r{round_}w{worker}", acked_emails)
+                nursery.start_soon(feedback_forever, port, api_key, pending, acked_feedback)
+                await trio.sleep(rng.uniform(0.2, 0.8))
+                if on_postgresql:
+                    cluster = request.getfixturevalue("postgres")
+                    connections_killed += await kill_connections(cluster, database_target)
+                    before = len(acked_emails)
+                    await trio.sleep(rng.uniform(0.5, 1.5))
+                    acked_after_that += len(acked_emails) - before
+                proc.kill()  # SIGKILL, mid-write
+        finally:
+            proc.kill()  # also when the round failed: no server left behind
+            await proc.wait()
 
     assert acked_emails and acked_feedback, (
         "the server acknowledged nothing: the test proves nothing"
     )
-    conn = sqlite3.connect(db_file)
-    stored = {row[0] for row in conn.execute("SELECT email FROM clientes")}
+    if on_postgresql:
+        assert connections_killed, "no PostgreSQL connection was killed"
+        assert acked_after_that, "the server never recovered from its connections' death"
+    db = Database(database_target)
+    try:
+        stored = {row[0] for row in db.query("SELECT email FROM clientes")}
+        done = {row[0] for row in db.query("SELECT id FROM interacoes WHERE resultado IS NOT NULL")}
+        if not on_postgresql:
+            assert db.query("PRAGMA integrity_check") == [("ok",)]
+    finally:
+        db.close()
     lost = [e for e in acked_emails if e not in stored]
-    done = {row[0] for row in conn.execute("SELECT id FROM interacoes WHERE resultado IS NOT NULL")}
     lost_feedback = [i for i in acked_feedback if i not in done]
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    conn.close()
     print(
         f"kill -9 x{ROUNDS}: {len(acked_emails)} registrations and {len(acked_feedback)}"
         f" feedbacks acknowledged, lost {len(lost)} + {len(lost_feedback)}"
