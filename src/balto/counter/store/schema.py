@@ -90,7 +90,13 @@ def _v4(conn: Conn) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[Conn], None], ...] = (_v1, _v2, _v3, _v4)
+def _v5(conn: Conn) -> None:
+    """Retention deletes the oldest interactions first: by creation time, indexed (PostgreSQL
+    has no rowid order to walk)."""
+    _run(conn, "CREATE INDEX idx_interacoes_criado_em ON interacoes (criado_em)")
+
+
+MIGRATIONS: tuple[Callable[[Conn], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 
 
 def _version(conn: Conn) -> int:

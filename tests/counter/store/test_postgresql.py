@@ -1,0 +1,84 @@
+"""What only PostgreSQL has to show: instances that start together migrate once, concurrent
+writers of one chain's rules get one number each, a connection the server ended is replaced,
+and the driver's errors arrive as ``StorageError``."""
+
+import psycopg
+import pytest
+import trio
+
+from balto.core.errors import StorageError
+from balto.counter.cadastro.validate import parse_cliente
+from balto.counter.store import Database, Store
+
+RULES = '{"versao": 1, "regras": []}'
+
+
+async def test_instances_started_together_migrate_once(postgres):
+    url = postgres.new_database()
+    opened: list[Database] = []
+
+    async def open_one() -> None:
+        opened.append(await trio.to_thread.run_sync(Database, url))
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(4):
+            nursery.start_soon(open_one)
+    try:
+        assert [db.schema_version for db in opened] == [5] * 4
+        assert opened[0].query("SELECT versao FROM balto_schema") == [(5,)]
+    finally:
+        for db in opened:
+            db.close()
+
+
+async def test_concurrent_replacements_of_one_chains_rules_take_one_number_each(postgres):
+    db = Database(postgres.new_database(), pool_size=4)
+    store = Store(db)
+    try:
+        keys = db.create_cliente(
+            parse_cliente({"email": "a@b.com", "razao_social": "R", "telefone": "11999998888"})
+        )
+        cliente = db.cliente_for_chave_admin(keys.chave_admin)
+        numbers: list[int] = []
+
+        async def replace() -> None:
+            version = await store.run(db.replace_rules, cliente.id, RULES, "chave_admin")
+            numbers.append(version.numero)
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(12):
+                nursery.start_soon(replace)
+        assert sorted(numbers) == list(range(1, 13))
+        assert db.current_rules(cliente.id).numero == 12
+    finally:
+        db.close()
+
+
+def test_a_connection_the_server_ended_is_replaced(postgres):
+    url = postgres.new_database()
+    db = Database(url, pool_size=2)
+    try:
+        assert db.query("SELECT 1") == [(1,)]
+        with psycopg.connect(postgres.url(), autocommit=True) as admin:
+            for pid in postgres.backend_pids(url):
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        assert db.query("SELECT COUNT(*) FROM clientes") == [(0,)]
+        db.ping()
+    finally:
+        db.close()
+
+
+def test_driver_errors_become_storage_errors_saying_what_failed(postgres):
+    db = Database(postgres.new_database())
+    try:
+        with pytest.raises(StorageError, match=r"^Falha ao consultar o banco de dados: ") as info:
+            db.query("SELECT nao_existe FROM clientes")
+        assert isinstance(info.value.__cause__, psycopg.Error)
+    finally:
+        db.close()
+
+
+def test_an_unreachable_server_fails_to_open_as_a_storage_error(postgres):
+    url = postgres.url("nao_existe")
+    with pytest.raises(StorageError, match="PostgreSQL"):
+        Database(url, timeout_s=1.0)
