@@ -20,7 +20,7 @@ from balto.counter.asr.base import Transcriber
 from balto.counter.asr.model_cache import ensure_model
 from balto.counter.asr.whisper import WhisperTranscriber
 from balto.counter.config import CounterConfig
-from balto.counter.store import Database
+from balto.counter.store import Database, open_database
 from tests.helpers import ScriptedTranscriber
 from tests.postgres import Cluster, binaries
 
@@ -76,7 +76,7 @@ class RunningServer:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def database(self) -> Database:
-        return Database(self.config.db_file)
+        return open_database(self.config)
 
 
 async def start_server(

@@ -82,3 +82,25 @@ def test_an_unreachable_server_fails_to_open_as_a_storage_error(postgres):
     url = postgres.url("nao_existe")
     with pytest.raises(StorageError, match="PostgreSQL"):
         Database(url, timeout_s=1.0)
+
+
+def test_the_operator_commands_follow_database_url(postgres, monkeypatch, capsys):
+    from balto.cli import main
+
+    url = postgres.new_database()
+    db = Database(url)
+    try:
+        keys = db.create_cliente(
+            parse_cliente({"email": "a@b.com", "razao_social": "R", "telefone": "11999998888"})
+        )
+    finally:
+        db.close()
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["chave-admin", keys.codigo]) == 0
+    printed = capsys.readouterr().out.split()[-1]
+    db = Database(url)
+    try:
+        assert db.cliente_for_chave_admin(printed) is not None
+        assert db.cliente_for_chave_admin(keys.chave_admin) is None
+    finally:
+        db.close()
