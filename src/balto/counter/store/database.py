@@ -59,13 +59,10 @@ def _now() -> str:
 
 
 class Database:
-    def __init__(
-        self, target: Path | str | Backend, *, pool_size: int = 4, timeout_s: float = 5.0
-    ) -> None:
-        """``target``: a SQLite file, a ``postgresql://`` URL, or an open backend."""
-        if isinstance(target, Path | str):
-            target = open_backend(target, pool_size=pool_size, timeout_s=timeout_s)
-        self.backend: Backend = target
+    def __init__(self, target: Path | str, *, pool_size: int = 4, timeout_s: float = 5.0) -> None:
+        """``target``: a SQLite file, or a ``postgresql://`` URL (``pool_size`` connections,
+        waiting at most ``timeout_s`` for one)."""
+        self.backend: Backend = open_backend(target, pool_size=pool_size, timeout_s=timeout_s)
         try:
             self.schema_version = migrate(self.backend)
         except BaseException:
