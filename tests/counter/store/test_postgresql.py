@@ -9,6 +9,7 @@ import trio
 from balto.core.errors import StorageError
 from balto.counter.cadastro.validate import parse_cliente
 from balto.counter.store import Database, Store
+from balto.counter.store.dialect import POSTGRESQL, SQLITE
 
 RULES = '{"versao": 1, "regras": []}'
 
@@ -64,6 +65,30 @@ def test_a_connection_the_server_ended_is_replaced(postgres):
                 admin.execute("SELECT pg_terminate_backend(%s)", [pid])
         assert db.query("SELECT COUNT(*) FROM clientes") == [(0,)]
         db.ping()
+    finally:
+        db.close()
+
+
+def test_commits_wait_for_the_wal_even_where_the_server_says_otherwise(postgres):
+    url = postgres.new_database()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(), autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+    db = Database(url)
+    try:
+        assert db.query("SHOW synchronous_commit") == [("on",)]
+    finally:
+        db.close()
+
+
+def test_the_one_sql_text_becomes_psycopgs_placeholders_and_keeps_its_percent_signs(postgres):
+    assert POSTGRESQL.sql("SELECT ? || '%' WHERE x LIKE '5%'") == (
+        "SELECT %s || '%%' WHERE x LIKE '5%%'"
+    )
+    assert SQLITE.sql("SELECT ?") == "SELECT ?"
+    db = Database(postgres.new_database())
+    try:
+        assert db.query("SELECT ? || '%'", ["50"]) == [("50%",)]
     finally:
         db.close()
 
