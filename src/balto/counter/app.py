@@ -257,6 +257,7 @@ async def _open_balto(
     redis: Redis | None,
 ) -> AsyncIterator[BaltoApp]:
     database = await trio.to_thread.run_sync(open_database, config)
+    log.info("database %s, schema version %d", database.describe(), database.schema_version)
     store = Store(database)
     metrics = CounterMetrics()
     pool = WhisperPool(
