@@ -266,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (env HOST, default 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port (env PORT, default 8765)")
     serve.add_argument(
-        "--db", type=Path, help="SQLite file (env DB_FILE, default ./dados/registro.db)"
+        "--db",
+        type=Path,
+        help="SQLite file (env DB_FILE, default ./dados/registro.db; unused with DATABASE_URL)",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -291,14 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("action", choices=["padrao", "definir"])
     rules.add_argument("codigo", nargs="?", help="the cliente's 6-digit codigo (definir)")
     rules.add_argument("arquivo", nargs="?", help="JSON rule file; omit to restore the default")
-    rules.add_argument("--db", type=Path, help="SQLite file (env DB_FILE)")
+    rules.add_argument("--db", type=Path, help="SQLite file (env DB_FILE; not with DATABASE_URL)")
     rules.set_defaults(func=cmd_rules)
 
     chave = commands.add_parser(
         "chave-admin", help="issue a chain a new management key (chave_admin); the old one stops"
     )
     chave.add_argument("codigo", help="the cliente's 6-digit codigo")
-    chave.add_argument("--db", type=Path, help="SQLite file (env DB_FILE)")
+    chave.add_argument("--db", type=Path, help="SQLite file (env DB_FILE; not with DATABASE_URL)")
     chave.set_defaults(func=cmd_chave_admin)
 
     transcribe = commands.add_parser(
