@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -69,6 +70,18 @@ class Cluster:
         with psycopg.connect(self.url(), autocommit=True) as admin:
             admin.execute(f"CREATE DATABASE {name}")
         return self.url(name)
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Until the cluster accepts connections again (after a crash restart's recovery)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with psycopg.connect(self.url(), connect_timeout=2):
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def backend_pids(self, database_url: str) -> list[int]:
         """The server processes serving connections to that database (not ours)."""

@@ -95,6 +95,8 @@ async def test_acknowledged_rows_survive_kill_9(database_target, request):
     acked_feedback: list[str] = []
     connections_killed, acked_after_that = 0, 0
     for round_ in range(ROUNDS):
+        if on_postgresql:  # the last round's kill -9 restarted the cluster: its recovery ends
+            await trio.to_thread.run_sync(request.getfixturevalue("postgres").wait_ready)
         proc, port = await start(database_target)
         try:
             async with trio.open_nursery() as nursery:
@@ -119,6 +121,7 @@ async def test_acknowledged_rows_survive_kill_9(database_target, request):
     if on_postgresql:
         assert connections_killed, "no PostgreSQL connection was killed"
         assert acked_after_that, "the server never recovered from its connections' death"
+        await trio.to_thread.run_sync(request.getfixturevalue("postgres").wait_ready)
     db = Database(database_target)
     try:
         stored = {row[0] for row in db.query("SELECT email FROM clientes")}
