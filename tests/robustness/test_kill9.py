@@ -30,6 +30,18 @@ async def start(target) -> tuple[trio.Process, int]:
     return proc, int(line.split()[1])
 
 
+class Acks(list[str]):
+    """What the server acknowledged; ``grew`` is set at each new one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.grew = trio.Event()
+
+    def append(self, item: str) -> None:
+        super().append(item)
+        self.grew.set()
+
+
 async def register_forever(port: int, prefix: str, acked: list[str]) -> None:
     for i in range(10_000):
         email = f"{prefix}-{i}@kill.com.br"
@@ -91,7 +103,7 @@ async def test_acknowledged_rows_survive_kill_9(database_target, request):
     setup.close()
 
     rng = random.Random(7)
-    acked_emails: list[str] = []
+    acked_emails = Acks()
     acked_feedback: list[str] = []
     connections_killed, acked_after_that = 0, 0
     for round_ in range(ROUNDS):
@@ -108,7 +120,11 @@ async def test_acknowledged_rows_survive_kill_9(database_target, request):
                     cluster = request.getfixturevalue("postgres")
                     connections_killed += await kill_connections(cluster, database_target)
                     before = len(acked_emails)
-                    await trio.sleep(rng.uniform(0.5, 1.5))
+                    await trio.sleep(rng.uniform(0.0, 0.5))  # Balto meets the restart...
+                    await trio.to_thread.run_sync(cluster.wait_ready)
+                    acked_emails.grew = trio.Event()
+                    with trio.move_on_after(20):  # ...and acknowledges again once it is over
+                        await acked_emails.grew.wait()
                     acked_after_that += len(acked_emails) - before
                 proc.kill()  # SIGKILL, mid-write
         finally:
