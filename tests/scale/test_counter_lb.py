@@ -19,6 +19,7 @@ from tests.e2e.test_counter_ws import auth, needs_espeak
 from tests.e2e.test_http import register
 from tests.helpers import feedback, http, next_json
 from tests.partnumber.test_redis_processes import _env, _wait_healthy, running
+from tests.postgres import Cluster
 from tests.redis_server import _free_port
 from tests.robustness.test_faults import stream_speech
 from tests.scale.counter_script import COMPLAINT
@@ -31,10 +32,10 @@ pytestmark = needs_espeak  # the streamed speech is espeak-ng's
 
 
 @pytest.fixture
-def shared_database(tmp_path: Path) -> dict[str, str]:
-    """The environment that gives every instance the same database: one SQLite file for now.
-    With the PostgreSQL store, this returns ``{"DATABASE_URL": <the test server's URL>}``."""
-    return {"DB_FILE": str(tmp_path / "compartilhado" / "registro.db")}
+def shared_database(postgres: Cluster) -> dict[str, str]:
+    """The environment that gives every instance the same database, as in the scaled topology:
+    an empty database of the tests' real PostgreSQL cluster."""
+    return {"DATABASE_URL": postgres.new_database()}
 
 
 @dataclass
