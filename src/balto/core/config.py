@@ -3,8 +3,8 @@
 Each app has one frozen dataclass (``CounterConfig``, ``PartnumberConfig``) holding the shared
 HTTP limits (:class:`HttpConfig`) and its own settings. Field names carry their unit (``_s``
 seconds, ``_bytes``, ``_hz``). :func:`fields_from_env` parses a dataclass's fields from the
-real type hints (``int``, ``float``, ``bool``, ``str``, ``Path`` and their ``| None``); the
-``from_env`` class methods are the only places that read the environment.
+real type hints (``int``, ``float``, ``bool``, ``str``, ``Path``, ``TrustedProxies`` and their
+``| None``); the ``from_env`` class methods are the only places that read the environment.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from balto.core.errors import BaltoError
+from balto.core.forwarded import TrustedProxies
 
 __all__ = ["ConfigError", "HttpConfig", "default_cache_dir", "environment", "fields_from_env"]
 
@@ -51,8 +52,8 @@ def fields_from_env(
     values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):
         kind = hints[field.name]
-        if dataclasses.is_dataclass(kind):
-            continue
+        if dataclasses.is_dataclass(kind) and kind is not TrustedProxies:
+            continue  # a nested config (``http``); TrustedProxies is a value read from one line
         name = (names or {}).get(field.name, field.name.upper())
         raw = env.get(name)
         if raw is None or raw == "":
@@ -80,6 +81,8 @@ def _parse(name: str, raw: str, kind: Any) -> Any:
             return Path(raw).expanduser()
         if kind is str:
             return raw
+        if kind is TrustedProxies:
+            return TrustedProxies.parse(raw)
     except ValueError as exc:
         raise ConfigError(f"valor inválido em {name}: {raw!r}") from exc
     raise TypeError(f"no parser for {kind!r} ({name})")
@@ -120,6 +123,8 @@ class HttpConfig:
     max_connections_per_address: int = 512
     ws_max_message_bytes: int = 256 * 1024
     ws_ping_interval_s: float = 20.0  # WebSocket keepalive ping; no pong within it → closed
+    # Peers whose X-Forwarded-For names the client (comma-separated IPs/CIDRs; empty: nobody).
+    trusted_proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> HttpConfig:

@@ -9,8 +9,9 @@ HTTP/2). What the shell does per connection, the adapter does per request:
 * ``websocket``: ``websocket_handler`` picks the handler; none → 404 (403 where the server lacks
   the ``websocket.http.response`` extension); the handler gets an
   :class:`~balto.core.asgi.websocket.AsgiUpgrade` instead of trio-websocket's request;
-* the connection caps count in-flight requests and open WebSockets per client address
-  (503 for HTTP, accept-and-close 1013 for a WebSocket, as the shell answers);
+* the connection caps count in-flight requests and open WebSockets per client address (the
+  client behind a trusted proxy, :mod:`balto.core.forwarded`): 503 for HTTP, accept-and-close
+  1013 for a WebSocket, as the shell answers;
 * header names reach the app lower-cased; ``Request.scheme`` is ``https`` over TLS, so
   same-origin checks (Socket.IO CORS) see the scheme the browser used;
 * ``lifespan`` is answered at once (nothing to start): wrap the adapter in
@@ -29,6 +30,7 @@ from balto.core.asgi.types import Receive, Scope, Send
 from balto.core.asgi.websocket import AsgiUpgrade, HandshakeState, request_target
 from balto.core.config import HttpConfig
 from balto.core.errors import BadRequest, ClientError, ServerFault
+from balto.core.forwarded import client_address
 from balto.core.http.connection import INTERNAL_ERROR_CLOSE, HttpApp, WebSocketHandler
 from balto.core.http.messages import (
     INTERNAL_ERROR,
@@ -81,6 +83,10 @@ class AsgiAdapter:
         self._no_websockets = trio.Event()
         self._no_websockets.set()
 
+    def _client(self, scope: Scope) -> str:
+        """The TCP peer, or the client behind it when the peer is a trusted proxy."""
+        return client_address(_peer(scope), _headers(scope), self.config.trusted_proxies)
+
     @property
     def websockets(self) -> int:
         """WebSocket sessions open right now."""
@@ -105,7 +111,7 @@ class AsgiAdapter:
     # -- HTTP -----------------------------------------------------------------------------
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        client = _client(scope)
+        client = self._client(scope)
         refusal = self.caps.open(client)
         if refusal is not None:
             await send_response(send, refusal_response(refusal.reason))
@@ -198,7 +204,7 @@ class AsgiAdapter:
         first = await receive()
         if first.get("type") != "websocket.connect":
             return  # the peer left before the handshake
-        client = _client(scope)
+        client = self._client(scope)
         request = Request(
             method="GET",
             target=request_target(scope),
@@ -297,7 +303,7 @@ async def _trivial_lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def _client(scope: Scope) -> str:
+def _peer(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else ""
 

@@ -22,6 +22,7 @@ import trio_websocket
 from balto import __version__
 from balto.core.config import HttpConfig
 from balto.core.errors import BadRequest, BaltoError, ClientError, PayloadTooLarge
+from balto.core.forwarded import client_address
 from balto.core.http.messages import (
     INTERNAL_ERROR,
     BodyLimit,
@@ -86,7 +87,8 @@ class HttpConnection:
         self._app = app
         self._config = config
         self._lifecycle = lifecycle
-        self._client = client
+        self._peer = client  # the TCP peer
+        self._client = client  # who the last request came from (behind a trusted proxy)
         self._conn = h11.Connection(h11.SERVER, max_incomplete_event_size=config.max_header_bytes)
 
     async def run(self) -> None:
@@ -222,6 +224,8 @@ class HttpConnection:
         headers = tuple(
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers
         )
+        # The TCP peer, or the client behind it when the peer is a trusted proxy.
+        self._client = client_address(self._peer, headers, self._config.trusted_proxies)
         return Request(
             method=event.method.decode("ascii"),
             target=event.target.decode("latin-1"),
