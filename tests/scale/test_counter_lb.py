@@ -26,6 +26,7 @@ from tests.scale.counter_script import COMPLAINT
 from tests.scale.haproxy import Balancer, running_haproxy
 
 INSTANCES = ("balto-1", "balto-2")
+BALANCER_ADDRESS = "127.0.0.1"  # where HAProxy's connections to the instances come from
 SLOW_LOAD_S = 8
 
 pytestmark = needs_espeak  # the streamed speech is espeak-ng's
@@ -66,6 +67,9 @@ async def topology(
                 HOST="127.0.0.1",
                 PORT=str(ports[name]),
                 TEST_MODEL_LOAD_S=str(load_s),
+                # HAProxy's address here, as the compose file's TRUSTED_PROXIES is there: its
+                # X-Forwarded-For names the client the limits key on.
+                TRUSTED_PROXIES=BALANCER_ADDRESS,
                 **database,
             )
             command = [sys.executable, "-m", "tests.scale.counter_script"]
