@@ -4,12 +4,14 @@ here, so this is what checks the compose file beyond YAML syntax."""
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
 from urllib.parse import urlsplit
 
 import pytest
 
 from balto.core.config import HttpConfig
+from balto.core.forwarded import TrustedProxies
 from balto.partnumber.config import DEFAULT_PORT as PARTNUMBER_PORT
 from tests.scale.haproxy import CONFIG, ROOT, binds, haproxy_binary, sections, servers
 
@@ -126,3 +128,27 @@ def test_haproxy_accepts_the_config():
     # The compose hosts do not resolve here: HAProxy warns and still calls the file valid.
     done = subprocess.run([binary, "-c", "-f", str(CONFIG)], capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr.decode()
+
+
+def test_the_instances_trust_haproxy_alone_and_haproxy_forwards_the_client(compose, config):
+    """HAProxy has a fixed address on a fixed subnet; every serving instance trusts exactly it
+    (its X-Forwarded-For names the client the limits key on), and no other container."""
+    (subnet,) = [
+        ipaddress.ip_network(c["subnet"]) for c in compose["networks"]["default"]["ipam"]["config"]
+    ]
+    haproxy = ipaddress.ip_address(
+        compose["services"]["haproxy"]["networks"]["default"]["ipv4_address"]
+    )
+    # .1 is Docker's gateway: trusting it would trust whatever it forwards.
+    assert haproxy in subnet and haproxy not in (subnet.network_address, subnet.network_address + 1)
+    expected = TrustedProxies.parse(str(haproxy))
+    serving = {server.host for listed in servers(config).values() for server in listed}
+    for name in serving:
+        env = compose["services"][name]["environment"]
+        http = HttpConfig.from_env({key: str(value) for key, value in env.items()})
+        assert http.trusted_proxies == expected, name
+    defaults = sections(config)[("defaults", "")]
+    # Appended to whatever the client sent (never `if-none`: that would pass a forged header).
+    assert "option forwardfor" in defaults
+    for (kind, _), lines in sections(config).items():
+        assert not any("forwardfor" in line and "if-none" in line for line in lines), kind
