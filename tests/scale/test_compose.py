@@ -130,25 +130,24 @@ def test_haproxy_accepts_the_config():
     assert done.returncode == 0, done.stderr.decode()
 
 
-def test_the_instances_trust_haproxy_alone_and_haproxy_forwards_the_client(compose, config):
-    """HAProxy has a fixed address on a fixed subnet; every serving instance trusts exactly it
-    (its X-Forwarded-For names the client the limits key on), and no other container."""
-    (subnet,) = [
-        ipaddress.ip_network(c["subnet"]) for c in compose["networks"]["default"]["ipam"]["config"]
-    ]
-    haproxy = ipaddress.ip_address(
-        compose["services"]["haproxy"]["networks"]["default"]["ipv4_address"]
-    )
-    # .1 is Docker's gateway: trusting it would trust whatever it forwards.
-    assert haproxy in subnet and haproxy not in (subnet.network_address, subnet.network_address + 1)
-    expected = TrustedProxies.parse(str(haproxy))
+def test_the_instances_trust_the_containers_and_haproxy_forwards_the_client(compose, config):
+    """Every serving instance trusts X-Forwarded-For from exactly the range the compose network
+    gives its containers (HAProxy is one: it joins no other network), never from the gateway,
+    where connections through Docker's userland proxy come from."""
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(network["subnet"])
+    containers = ipaddress.ip_network(network["ip_range"])
+    gateway = ipaddress.ip_address(network["gateway"])
+    assert containers.subnet_of(subnet) and gateway in subnet
+    assert "networks" not in compose["services"]["haproxy"]  # on the default network only
+    expected = TrustedProxies((containers,))
+    assert not expected.trusts(str(gateway))
     serving = {server.host for listed in servers(config).values() for server in listed}
     for name in serving:
         env = compose["services"][name]["environment"]
         http = HttpConfig.from_env({key: str(value) for key, value in env.items()})
         assert http.trusted_proxies == expected, name
-    defaults = sections(config)[("defaults", "")]
     # Appended to whatever the client sent (never `if-none`: that would pass a forged header).
-    assert "option forwardfor" in defaults
+    assert "option forwardfor" in sections(config)[("defaults", "")]
     for (kind, _), lines in sections(config).items():
         assert not any("forwardfor" in line and "if-none" in line for line in lines), kind
