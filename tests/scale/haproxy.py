@@ -29,6 +29,9 @@ from tests.redis_server import _free_port
 ROOT = Path(__file__).resolve().parent.parent.parent
 CONFIG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
 START_TIMEOUT_S = 20
+#: Where the loopback HAProxy's connections to the instances come from: the instances' trusted
+#: proxy (TRUSTED_PROXIES), as the compose network's containers are there.
+BALANCER_ADDRESS = "127.0.0.1"
 
 _SECTION = re.compile(r"^(global|defaults|resolvers|frontend|backend|listen)\b\s*(\S*)")
 _BIND = re.compile(r"^(\s*bind\s+):(\d+)\b(.*)$")

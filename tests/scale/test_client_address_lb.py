@@ -9,7 +9,8 @@ from __future__ import annotations
 from balto.counter.config import CounterConfig
 from tests.e2e.test_http import register
 from tests.helpers import http
-from tests.scale.test_counter_lb import BALANCER_ADDRESS, INSTANCES, shared_database, topology
+from tests.scale.haproxy import BALANCER_ADDRESS
+from tests.scale.test_counter_lb import INSTANCES, shared_database, topology
 
 __all__ = ["shared_database"]  # the fixture
 

@@ -23,10 +23,9 @@ from tests.postgres import Cluster
 from tests.redis_server import _free_port
 from tests.robustness.test_faults import stream_speech
 from tests.scale.counter_script import COMPLAINT
-from tests.scale.haproxy import Balancer, running_haproxy
+from tests.scale.haproxy import BALANCER_ADDRESS, Balancer, running_haproxy
 
 INSTANCES = ("balto-1", "balto-2")
-BALANCER_ADDRESS = "127.0.0.1"  # where HAProxy's connections to the instances come from
 SLOW_LOAD_S = 8
 
 pytestmark = needs_espeak  # the streamed speech is espeak-ng's

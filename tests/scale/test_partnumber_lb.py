@@ -20,7 +20,7 @@ from tests.helpers import http
 from tests.partnumber.test_clients import HERE
 from tests.partnumber.test_redis_processes import _env, _wait_healthy, running, worker
 from tests.redis_server import _free_port
-from tests.scale.haproxy import Balancer, running_haproxy
+from tests.scale.haproxy import BALANCER_ADDRESS, Balancer, running_haproxy
 
 INSTANCES = ("partnumber-1", "partnumber-2")
 
@@ -33,7 +33,12 @@ async def topology(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[Balanc
         ports: dict[str, int] = {}
         for name in INSTANCES:
             ports[name] = _free_port()
-            env = _env(redis_url, HOST="127.0.0.1", PORT=str(ports[name]))
+            env = _env(
+                redis_url,
+                HOST="127.0.0.1",
+                PORT=str(ports[name]),
+                TRUSTED_PROXIES=BALANCER_ADDRESS,  # as the compose file trusts HAProxy
+            )
             command = [sys.executable, "-m", "balto", "partnumber", "serve"]
             processes[name] = await stack.enter_async_context(running(command, env))
             await _wait_healthy(ports[name], processes[name])

@@ -30,7 +30,7 @@ class Request:
     target: str
     headers: tuple[tuple[str, str], ...]  # names lower-cased, in arrival order
     body: bytes = b""
-    client: str = ""
+    client: str = ""  # what limits key on: the peer, or behind TRUSTED_PROXIES the client
     params: Mapping[str, str] = dataclasses.field(default_factory=dict)
     scheme: str = "http"  # "https" when a TLS front end (the ASGI shell) says so
 
