@@ -28,6 +28,13 @@ from balto.core.http.connection import HttpApp, serve_connection
 from balto.core.lifecycle import Lifecycle
 from balto.core.limits import ConnectionCaps, Refusal, network_of
 from balto.core.metrics import ServerMetrics
+from balto.core.proxy_protocol import (
+    MAX_HEADER_BYTES,
+    NotProxy,
+    ProxyHeader,
+    ProxyProtocolError,
+    parse_proxy_header,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,34 @@ def _peer(stream: trio.abc.Stream) -> str:
         except OSError:
             return ""
     return ""
+
+
+async def relayed_client(
+    stream: trio.abc.Stream, peer: str, timeout_s: float
+) -> tuple[str, bytes] | None:
+    """A trusted peer's connection: the client its PROXY protocol header names (the peer itself
+    without a header, or when the proxy speaks for itself) and the bytes read past the header;
+    None when the connection must be closed (a broken header, none within ``timeout_s``)."""
+    data = b""
+    with trio.move_on_after(timeout_s):
+        while True:
+            try:
+                parsed = parse_proxy_header(data)
+            except ProxyProtocolError as exc:
+                log.info("%s: %s", peer, exc.message)
+                return None
+            if isinstance(parsed, NotProxy):
+                return peer, data
+            if isinstance(parsed, ProxyHeader):
+                return parsed.source or peer, data[parsed.length :]
+            try:
+                chunk = await stream.receive_some(MAX_HEADER_BYTES)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return None
+            if not chunk:
+                return None
+            data += chunk
+    return None
 
 
 def raise_descriptor_limit() -> int:
@@ -99,7 +134,9 @@ async def serve(
     refusals = ConnectionCaps(total=REFUSALS_IN_FLIGHT, per_address=REFUSALS_IN_FLIGHT)
     boundary = metrics.boundary
 
-    async def refuse(stream: trio.abc.Stream, address: str, refusal: Refusal) -> None:
+    async def refuse(
+        stream: trio.abc.Stream, address: str, refusal: Refusal, received: bytes
+    ) -> None:
         metrics.connections_refused.inc()
         if refusals.open("") is not None:
             metrics.connections_closed_at_once.inc()
@@ -114,23 +151,38 @@ async def serve(
             # Answered, not dropped: 503 for HTTP, close 1013 for a WebSocket.
             with trio.move_on_after(REFUSAL_TIMEOUT_S), boundary.guard("http_refusal", address):
                 await serve_connection(
-                    stream, app, config, lifecycle, address, refusal=refusal, boundary=boundary
+                    stream,
+                    app,
+                    config,
+                    lifecycle,
+                    address,
+                    refusal=refusal,
+                    boundary=boundary,
+                    received=received,
                 )
         finally:
             refusals.close("")  # the connection closed its stream on the way out
 
     async def handle(stream: trio.abc.Stream) -> None:
-        address = _peer(stream)
+        address, received = _peer(stream), b""
+        if config.trusted_proxies.trusts(address):  # it may name the client: PROXY protocol
+            relayed = await relayed_client(stream, address, config.request_timeout_s)
+            if relayed is None:
+                await trio.aclose_forcefully(stream)
+                return
+            address, received = relayed
         network = network_of(address)  # an IPv6 host holds a whole /64: it counts as one
         refusal = caps.open(network)
         if refusal is not None:
-            await refuse(stream, address, refusal)
+            await refuse(stream, address, refusal, received)
             return
         metrics.connections_total.labels("tcp").inc()
         metrics.connections.labels("tcp").inc()
         try:
             with boundary.guard("http_connection", address):
-                await serve_connection(stream, app, config, lifecycle, address, boundary=boundary)
+                await serve_connection(
+                    stream, app, config, lifecycle, address, boundary=boundary, received=received
+                )
         finally:
             caps.close(network)  # the connection closed its stream on the way out
             metrics.connections.labels("tcp").dec()

@@ -80,6 +80,7 @@ class HttpConnection:
         client: str,
         refusal: Refusal | None = None,
         boundary: Boundary | None = None,
+        received: bytes = b"",
     ) -> None:
         self._refusal = refusal
         self._boundary = boundary or Boundary()
@@ -90,6 +91,8 @@ class HttpConnection:
         self._peer = client  # the TCP peer
         self._client = client  # who the last request came from (behind a trusted proxy)
         self._conn = h11.Connection(h11.SERVER, max_incomplete_event_size=config.max_header_bytes)
+        if received:  # read before us (what followed a PROXY protocol header)
+            self._conn.receive_data(received)
 
     async def run(self) -> None:
         try:
@@ -364,5 +367,9 @@ async def serve_connection(
     *,
     refusal: Refusal | None = None,
     boundary: Boundary | None = None,
+    received: bytes = b"",
 ) -> None:
-    await HttpConnection(stream, app, config, lifecycle, client, refusal, boundary).run()
+    connection = HttpConnection(
+        stream, app, config, lifecycle, client, refusal, boundary, received=received
+    )
+    await connection.run()
