@@ -133,15 +133,23 @@ class Balancer:
 
 @asynccontextmanager
 async def running_haproxy(
-    servers_at: Mapping[str, int], tmp_path: Path, *, wait_up: bool = True
+    servers_at: Mapping[str, int],
+    tmp_path: Path,
+    *,
+    wait_up: bool = True,
+    without: str | None = None,
 ) -> AsyncIterator[Balancer]:
     """The repo's config on loopback, its servers at ``servers_at`` (server name → port; the
     others in maintenance), until the block ends; yields once every server listed is UP by
-    HAProxy's own health checks (``wait_up``), or as soon as it listens."""
+    HAProxy's own health checks (``wait_up``), or as soon as it listens. ``without``: a word
+    taken out of every line (a test of what the config does without it)."""
     binary = haproxy_binary()
     if binary is None:
         pytest.skip("haproxy ausente (apt-get install haproxy; make system-deps)")
     text = CONFIG.read_text()
+    if without is not None:
+        assert f" {without}" in text, without
+        text = text.replace(f" {without}", "")
     ports = {name: _free_port() for name in binds(text)}
     config = tmp_path / "haproxy.cfg"
     config.write_text(loopback_config(text, {**ports, **servers_at}))

@@ -78,8 +78,8 @@ def test_haproxy_backends_name_the_compose_services_on_their_ports(compose, conf
             env = services[server.host]["environment"]
             assert server.port == int(env["PORT"]) == default_port, server
             assert env["HOST"] == "0.0.0.0", server  # reachable from the haproxy container
-            # all its connections come from HAProxy's one address
-            assert int(env["MAX_CONNECTIONS_PER_ADDRESS"]) >= HttpConfig().max_connections
+            # HAProxy's PROXY header names each client: the default per-address cap holds
+            assert "MAX_CONNECTIONS_PER_ADDRESS" not in env, server
         assert binds(config)[backend] == default_port  # clients keep the ports they know
     assert set(servers(config)) == {"balto", "partnumber"}
 
@@ -130,7 +130,7 @@ def test_haproxy_accepts_the_config():
     assert done.returncode == 0, done.stderr.decode()
 
 
-def test_the_instances_trust_the_containers_and_haproxy_forwards_the_client(compose, config):
+def test_the_instances_trust_the_containers_and_haproxy_names_the_client(compose, config):
     """Every serving instance trusts X-Forwarded-For from exactly the range the compose network
     gives its containers (HAProxy is one: it joins no other network), never from the gateway,
     where connections through Docker's userland proxy come from."""
@@ -148,6 +148,10 @@ def test_the_instances_trust_the_containers_and_haproxy_forwards_the_client(comp
         http = HttpConfig.from_env({key: str(value) for key, value in env.items()})
         assert http.trusted_proxies == expected, name
     # Appended to whatever the client sent (never `if-none`: that would pass a forged header).
-    assert "option forwardfor" in sections(config)[("defaults", "")]
+    defaults = sections(config)[("defaults", "")]
+    assert "option forwardfor" in defaults
+    # The client's address at accept too, for every server (health checks: LOCAL).
+    (default_server,) = [line for line in defaults if line.startswith("default-server ")]
+    assert "send-proxy-v2" in default_server.split()
     for (kind, _), lines in sections(config).items():
         assert not any("forwardfor" in line and "if-none" in line for line in lines), kind

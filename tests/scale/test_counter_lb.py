@@ -51,10 +51,17 @@ class Topology:
 
 @asynccontextmanager
 async def topology(
-    redis_url: str, database: dict[str, str], tmp_path: Path, *, slow_load: str | None = None
+    redis_url: str,
+    database: dict[str, str],
+    tmp_path: Path,
+    *,
+    slow_load: str | None = None,
+    without: str | None = None,
+    more_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Topology]:
     """HAProxy and the two instances; ``slow_load`` names one whose model takes SLOW_LOAD_S to
-    load (then HAProxy is running, but not every server is up yet)."""
+    load (then HAProxy is running, but not every server is up yet). ``without``: a word taken
+    out of HAProxy's config; ``more_env``: more of the instances' environment."""
     async with AsyncExitStack() as stack:
         processes: dict[str, trio.Process] = {}
         ports: dict[str, int] = {}
@@ -67,15 +74,16 @@ async def topology(
                 PORT=str(ports[name]),
                 TEST_MODEL_LOAD_S=str(load_s),
                 # HAProxy's address here, as the compose file's TRUSTED_PROXIES is there: its
-                # X-Forwarded-For names the client the limits key on.
+                # PROXY header and X-Forwarded-For name the client the limits key on.
                 TRUSTED_PROXIES=BALANCER_ADDRESS,
                 **database,
+                **(more_env or {}),
             )
             command = [sys.executable, "-m", "tests.scale.counter_script"]
             processes[name] = await stack.enter_async_context(running(command, env))
             await _wait_healthy(ports[name], processes[name])  # 200 already while loading
         balancer = await stack.enter_async_context(
-            running_haproxy(ports, tmp_path, wait_up=slow_load is None)
+            running_haproxy(ports, tmp_path, wait_up=slow_load is None, without=without)
         )
         yield Topology(balancer, processes, ports)
 
