@@ -123,7 +123,8 @@ class HttpConfig:
     max_connections_per_address: int = 512
     ws_max_message_bytes: int = 256 * 1024
     ws_ping_interval_s: float = 20.0  # WebSocket keepalive ping; no pong within it → closed
-    # Peers whose X-Forwarded-For names the client (comma-separated IPs/CIDRs; empty: nobody).
+    # Peers whose PROXY protocol header and X-Forwarded-For name the client (comma-separated
+    # IPs/CIDRs; empty: nobody): balto.core.proxy_protocol, balto.core.forwarded.
     trusted_proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
 
     @classmethod

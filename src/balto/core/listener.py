@@ -1,14 +1,15 @@
 """The listener: one ``trio.serve_listeners`` loop, one task per connection, graceful stop.
 
-Each connection is counted against the caps the moment it is accepted, by its TCP peer's
-network (nothing has been read yet: behind a load balancer that is the balancer's address; only
-the requests' X-Forwarded-For name the client, :mod:`balto.core.forwarded`), and runs inside the
-crash boundary (:mod:`balto.core.isolation`): a bug reached while serving it ends that
-connection alone. A connection over the caps is answered (503, or a WebSocket closed 1013) within
-``REFUSAL_TIMEOUT_S`` while at most ``REFUSALS_IN_FLIGHT`` such answers are under way; beyond
-that it is closed at once. So the server holds at most about ``max_connections`` +
-``REFUSALS_IN_FLIGHT`` sockets whatever arrives, and ``max_connections`` is lowered at start to
-what the process's descriptor limit (raised to its hard limit) can hold.
+Each connection is counted against the caps the moment it is accepted, by its client's network:
+the TCP peer, or the client named by the PROXY protocol header a ``TRUSTED_PROXIES`` peer may
+open with (read first, :func:`relayed_client`); behind a proxy that sends none, the proxy's
+address (its requests' X-Forwarded-For name the client only later: :mod:`balto.core.forwarded`).
+Each runs inside the crash boundary (:mod:`balto.core.isolation`): a bug reached while serving
+it ends that connection alone. A connection over the caps is answered (503, or a WebSocket
+closed 1013) within ``REFUSAL_TIMEOUT_S`` while at most ``REFUSALS_IN_FLIGHT`` such answers are
+under way; beyond that it is closed at once. So the server holds at most about
+``max_connections`` + ``REFUSALS_IN_FLIGHT`` sockets whatever arrives, and ``max_connections``
+is lowered at start to what the process's descriptor limit (raised to its hard limit) can hold.
 
 On ``lifecycle.stop()``: stop accepting, let idle keep-alive connections go at once, let
 WebSocket sessions close with 1001, and give the rest ``shutdown_grace_s`` to finish.
