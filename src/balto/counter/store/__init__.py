@@ -8,6 +8,7 @@ from balto.counter.store.records import (
     CounterRecord,
     NewClienteKeys,
     ReportRow,
+    RotatedKey,
 )
 from balto.counter.store.rules import RulesVersion, RulesVersionSummary
 from balto.counter.store.store import Store
@@ -19,6 +20,7 @@ __all__ = [
     "Database",
     "NewClienteKeys",
     "ReportRow",
+    "RotatedKey",
     "RulesVersion",
     "RulesVersionSummary",
     "Store",

@@ -35,6 +35,7 @@ from balto.counter.store.records import (
     CounterRecord,
     NewClienteKeys,
     ReportRow,
+    RotatedKey,
 )
 from balto.counter.store.rules import RulesVersion, RulesVersionSummary
 from balto.counter.store.schema import migrate
@@ -159,6 +160,7 @@ class Database:
             idioma=row[5],
             regras=row[6],
             regras_revisao=row[7],
+            chave_hash=row[2],
         )
 
     # -- rules (the CLI by codigo, the management API by the chain's id) -----------------
@@ -297,6 +299,18 @@ class Database:
         None when the chain has no such counter, whether or not another chain has."""
         with self._connect("revogar o balcão") as conn:
             return management.revoke_balcao(conn, cliente_id, balcao_id)
+
+    def rotate_api_key(self, cliente_id: int, balcao_id: int) -> RotatedKey | None:
+        """Replace the counter's api_key with a new one (returned once; only its hash is
+        kept): the old key stops authenticating at once; id, name and history stay. None when
+        the chain has no such counter; ``Conflict`` when it is revoked (for good)."""
+        with self._connect("trocar a chave do balcão") as conn:
+            return management.rotate_api_key(conn, cliente_id, balcao_id)
+
+    def key_hashes_of(self, cliente_id: int) -> dict[int, str]:
+        """The chain's live (not revoked) counters and their current key's hash."""
+        with self._connect("consultar os balcões") as conn:
+            return management.key_hashes_of(conn, cliente_id)
 
     def touch_balcao(self, balcao_id: int) -> bool:
         """Record that the counter was seen now (a successful auth, the end of a session);

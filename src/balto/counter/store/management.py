@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from balto.core.errors import BadRequest
-from balto.counter.cadastro.secrets import hash_chave_admin, new_chave_admin, same_secret
+from balto.core.errors import BadRequest, Conflict
+from balto.counter.cadastro.secrets import (
+    hash_api_key,
+    hash_chave_admin,
+    new_api_key,
+    new_chave_admin,
+    same_secret,
+)
 from balto.counter.cadastro.validate import INVALID_CODE
 from balto.counter.store.backend import Conn
-from balto.counter.store.records import Cliente, CounterRecord, ReportRow
+from balto.counter.store.records import Cliente, CounterRecord, ReportRow, RotatedKey
 
 COUNTER_FIELDS = "id, nome_balcao, criado_em, visto_em, revogado_em"
+REVOKED_NOT_ROTATED = "Balcão revogado: a chave não pode ser trocada; cadastre um novo balcão"
+ROTATION_RACE = "A chave deste balcão está sendo trocada por outra chamada; tente de novo"
 
 
 def _now() -> str:
@@ -68,6 +76,42 @@ def revoke_balcao(db: Conn, cliente_id: int, balcao_id: int) -> CounterRecord | 
             [balcao_id, cliente_id],
         ).fetchone()
     return None if row is None else CounterRecord(*row)
+
+
+def rotate_api_key(db: Conn, cliente_id: int, balcao_id: int) -> RotatedKey | None:
+    """See ``Database.rotate_api_key``."""
+    for _ in range(5):
+        api_key = new_api_key()
+        with db.transaction():
+            row = db.execute(
+                f"SELECT {COUNTER_FIELDS}, api_key_hash FROM balcoes"
+                " WHERE id = ? AND cliente_id = ?",
+                [balcao_id, cliente_id],
+            ).fetchone()
+            if row is None:
+                return None
+            record, old_hash = CounterRecord(*row[:5]), row[5]
+            if record.revogado_em is not None:
+                raise Conflict(REVOKED_NOT_ROTATED)
+            # Only if nobody replaced or revoked it since the read (PostgreSQL's concurrent
+            # writers: the second re-reads the row after the first commits, and matches none).
+            cursor = db.execute(
+                "UPDATE balcoes SET api_key_hash = ?"
+                " WHERE id = ? AND api_key_hash = ? AND revogado_em IS NULL",
+                [hash_api_key(api_key), balcao_id, old_hash],
+            )
+        if cursor.rowcount == 1:
+            return RotatedKey(api_key=api_key, record=record, chave_antiga_hash=old_hash)
+    raise Conflict(ROTATION_RACE)
+
+
+def key_hashes_of(db: Conn, cliente_id: int) -> dict[int, str]:
+    """The chain's counters that are not revoked, with the hash of their current key."""
+    rows = db.execute(
+        "SELECT id, api_key_hash FROM balcoes WHERE cliente_id = ? AND revogado_em IS NULL",
+        [cliente_id],
+    ).fetchall()
+    return {row[0]: row[1] for row in rows}
 
 
 def touch_balcao(db: Conn, balcao_id: int) -> bool:

@@ -16,6 +16,7 @@ class Balcao:
     idioma: str
     regras: str | None
     regras_revisao: int = 0  # the chain's rules version ``regras`` is (0: never changed)
+    chave_hash: str = ""  # the stored hash of the key it authenticated with (``ws.live``)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,6 +45,16 @@ class CounterRecord:
     criado_em: str
     visto_em: str | None
     revogado_em: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RotatedKey:
+    """A counter's key replaced: the new api_key (shown once), the counter, and the hash of
+    the retired key (what its open sessions registered under, ``ws.live``)."""
+
+    api_key: str
+    record: CounterRecord
+    chave_antiga_hash: str
 
 
 #: One interaction for the reports: (balcao_id, nome_balcao, regra, produto, criado_em,
