@@ -10,8 +10,15 @@ import trio
 from balto.core.redis.client import Redis
 from balto.core.redis.url import parse_redis_url
 from balto.counter.admin.feed import FeedHub
+from balto.counter.cadastro.validate import parse_balcao, parse_cliente
 from balto.counter.coord.bus import OUTBOX_SIZE, Coordinator
-from balto.counter.coord.messages import ChainDeleted, CounterRevoked, FeedEvent, encode
+from balto.counter.coord.messages import (
+    ChainDeleted,
+    CounterKeyRotated,
+    CounterRevoked,
+    FeedEvent,
+    encode,
+)
 from balto.counter.metrics import CounterMetrics
 from balto.counter.store import Database, Store
 from balto.counter.ws.live import LiveSessions
@@ -87,3 +94,38 @@ def test_feed_events_wait_in_a_bounded_queue_never_blocking(tmp_path: Path) -> N
         "balto_coord_failures_total", {"tipo": "feed"}
     )
     assert failures == 2000 - OUTBOX_SIZE
+
+
+def test_a_key_rotated_elsewhere_closes_only_the_old_keys_sessions_here(tmp_path: Path) -> None:
+    coord = coordinator(tmp_path)
+    old, new = Flag(), Flag()
+    coord.live.add(1, old, 10, "hash-old")
+    coord.live.add(1, new, 10, "hash-new")
+    coord._deliver(encode("other", CounterKeyRotated(1, "hash-old")))
+    assert old.is_set and not new.is_set
+    assert received(coord, "trocar_chave") == 1
+    late = Flag()
+    coord.live.add(1, late, 10, "hash-old")  # its old key was checked before the rotation
+    assert late.is_set
+
+
+async def test_after_a_gap_the_sessions_of_keys_replaced_meanwhile_are_closed(
+    tmp_path: Path,
+) -> None:
+    coord = coordinator(tmp_path)
+    db = coord.store.database
+    keys = db.create_cliente(
+        parse_cliente({"email": "a@b.com", "razao_social": "Rede", "telefone": "11999998888"})
+    )
+    old_key = db.create_balcao(parse_balcao({"nome_balcao": "Loja", "user_codigo": keys.codigo}))
+    balcao = db.authenticate(old_key)
+    assert balcao is not None
+    old, kept = Flag(), Flag()
+    coord.live.add(balcao.id, old, balcao.cliente_id, balcao.chave_hash)
+    rotated = db.rotate_api_key(balcao.cliente_id, balcao.id)  # announced while we were away
+    assert rotated is not None
+    fresh = db.authenticate(rotated.api_key)
+    assert fresh is not None
+    coord.live.add(fresh.id, kept, fresh.cliente_id, fresh.chave_hash)
+    await coord._recheck_counters()
+    assert old.is_set and not kept.is_set

@@ -9,6 +9,7 @@ import pytest
 from balto.counter.coord.messages import (
     BadMessage,
     ChainDeleted,
+    CounterKeyRotated,
     CounterRevoked,
     Envelope,
     FeedEvent,
@@ -20,6 +21,7 @@ from balto.counter.coord.messages import (
 MESSAGES = [
     RulesChanged(7, 3),
     CounterRevoked(42),
+    CounterKeyRotated(42, "ab" * 32),
     ChainDeleted(7, (1, 2, 3)),
     ChainDeleted(8, ()),
     FeedEvent(7, "recomendacao", {"balcao_id": 1, "mensagem": "Sugerir Dorflex", "produto": None}),
@@ -34,6 +36,12 @@ def test_round_trip(message) -> None:
 
 
 def test_the_wire_spelling() -> None:
+    assert json.loads(encode("x", CounterKeyRotated(4, "f0" * 32))) == {
+        "de": "x",
+        "tipo": "trocar_chave",
+        "balcao": 4,
+        "chave": "f0" * 32,
+    }
     assert json.loads(encode("x", RulesChanged(7, 3))) == {
         "de": "x",
         "tipo": "regras",

@@ -61,3 +61,28 @@ def test_the_counters_with_sessions_by_chain():
     live.discard(1, a2)
     live.discard(2, b)
     assert live.by_chain() == {}
+
+
+def test_retiring_a_key_signals_only_the_sessions_that_used_it():
+    live = LiveSessions()
+    old, new, other = Flag(), Flag(), Flag()
+    live.add(1, old, 10, "hash-old")
+    live.add(1, new, 10, "hash-new")
+    live.add(2, other, 10, "hash-old")  # another counter: a key hash is per counter here
+    assert live.keys(1) == {"hash-old", "hash-new"}
+    assert live.retire_key(1, "hash-old") == 1
+    assert old.is_set and not new.is_set and not other.is_set
+    assert live.retired(1, "hash-old") and not live.retired(1, "hash-new")
+    live.discard(1, old)
+    assert live.keys(1) == {"hash-new"}
+
+
+def test_a_session_of_a_retired_key_registered_late_is_signalled_at_once():
+    """Its old key was checked just before the rotation was written: it must not survive;
+    one with the new key lives on."""
+    live = LiveSessions()
+    live.retire_key(7, "hash-old")
+    late, fresh = Flag(), Flag()
+    live.add(7, late, 70, "hash-old")
+    live.add(7, fresh, 70, "hash-new")
+    assert late.is_set and not fresh.is_set

@@ -146,3 +146,13 @@ def test_revocation_closes_an_active_session_1008_once():
         proto.revoked()  # the shell checks the phase first; a second close is its bug
     with pytest.raises(p.LocalProtocolError):
         p.CounterProtocol().revoked()  # no session to revoke before auth
+
+
+def test_a_replaced_key_closes_an_active_session_1008_with_its_own_reason():
+    proto = authed()
+    close = proto.key_replaced()
+    assert close.cause is e.CloseReason.KEY_REPLACED and close.code == 1008
+    assert close.reason == "api_key substituída por uma nova" and proto.phase is p.Phase.CLOSED
+    assert close.cause.label == "key_replaced"
+    with pytest.raises(p.LocalProtocolError):
+        proto.revoked()

@@ -10,7 +10,7 @@ feed event is delivered once per panel. What arrives:
   store and compiles it off the event loop (on the admin thread), and the cache takes it
   (never an older one): the chain's live sessions follow at their next decode;
 * a revocation or a chain's deletion closes the counters' sockets here (1008), ends the
-  chain's feeds and forgets its rules;
+  chain's feeds and forgets its rules; a key rotation closes the sockets of the old key;
 * a feed event goes to this instance's subscribers of that chain.
 
 Feed events are published from a bounded queue by one task (a session never waits on Redis;
@@ -18,7 +18,7 @@ past ``OUTBOX_SIZE`` events are dropped and counted). Pub/sub is at-most-once: w
 subscription is down, what others publish is lost. ``subscribed`` says so (``/health``: 503),
 and when it is restored every chain whose rules this instance holds is read again, so no live
 session keeps old rules, and every counter with a socket here is checked against the store
-(revoked or deleted meanwhile: closed).
+(revoked or deleted meanwhile: closed; its key replaced: the old key's sockets closed).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from balto.counter.coord import messages
 from balto.counter.coord.messages import (
     BadMessage,
     ChainDeleted,
+    CounterKeyRotated,
     CounterRevoked,
     FeedEvent,
     Message,
@@ -57,7 +58,12 @@ log = logging.getLogger(__name__)
 CHANNEL = "balto:coordenacao"
 OUTBOX_SIZE = 1024  # feed events waiting to be published
 
-_KINDS = {RulesChanged: "regras", CounterRevoked: "revogar", ChainDeleted: "apagar"}
+_KINDS = {
+    RulesChanged: "regras",
+    CounterRevoked: "revogar",
+    CounterKeyRotated: "trocar_chave",
+    ChainDeleted: "apagar",
+}
 
 
 def _kind(message: Message) -> str:
@@ -176,12 +182,14 @@ class Coordinator:
                     await self._reload(cliente_id)
 
     async def _recheck_counters(self) -> None:
-        """Close the sessions of live counters revoked or deleted meanwhile (read from the
-        store, which every instance writes before announcing)."""
+        """Close the sessions of live counters revoked or deleted meanwhile, and those of keys
+        replaced meanwhile (read from the store, which every instance writes before
+        announcing)."""
         store = self.store
         for cliente_id, live_ids in self.live.by_chain().items():
             try:
                 records = await store.run(store.database.balcoes_of, cliente_id)
+                current = await store.run(store.database.key_hashes_of, cliente_id)
             except BaltoError as exc:
                 log.error(
                     "coordination: counters of chain %s not checked: %s", cliente_id, exc.message
@@ -195,6 +203,9 @@ class Coordinator:
                     self.live.close(balcao_id)  # deleted with its chain
                 elif record.revogado_em is not None:
                     self.live.revoke(balcao_id)
+                else:
+                    for key in self.live.keys(balcao_id) - {current.get(balcao_id, "")}:
+                        self.live.retire_key(balcao_id, key)
 
     async def _reload(self, cliente_id: int) -> None:
         store = self.store
@@ -234,6 +245,8 @@ class Coordinator:
                 return  # counted once reloaded
             case CounterRevoked(balcao_id):
                 self.live.revoke(balcao_id)
+            case CounterKeyRotated(balcao_id, old_key_hash):
+                self.live.retire_key(balcao_id, old_key_hash)
             case ChainDeleted(cliente_id, balcao_ids):
                 for balcao_id in balcao_ids:
                     self.live.close(balcao_id)

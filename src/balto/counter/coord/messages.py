@@ -7,6 +7,8 @@ own messages (it acted locally already: no feed event twice). The kinds:
 * ``regras``: a chain's rules changed (``cliente``, ``revisao``): an invalidation; each
   instance reads the version from the store and its live sessions follow at their next decode;
 * ``revogar``: a counter was revoked (``balcao``): its sockets close with 1008 wherever they are;
+* ``trocar_chave``: a counter's api_key was replaced (``balcao``, ``chave``: the SHA-256 of
+  the old, now dead key, as stored): the sockets that authenticated with it close with 1008;
 * ``apagar``: a chain was deleted with its data (``cliente``, ``balcoes``): its counters'
   sockets close, its cached rules and live feeds end;
 * ``feed``: a live-feed event (``cliente``, ``evento``, ``dados``) for the chain's panels.
@@ -26,6 +28,7 @@ from balto.core.errors import BaltoError
 __all__ = [
     "BadMessage",
     "ChainDeleted",
+    "CounterKeyRotated",
     "CounterRevoked",
     "Envelope",
     "FeedEvent",
@@ -52,6 +55,12 @@ class CounterRevoked:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class CounterKeyRotated:
+    balcao_id: int
+    old_key_hash: str  # what the sessions of the replaced key registered under (ws.live)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ChainDeleted:
     cliente_id: int
     balcao_ids: tuple[int, ...]
@@ -64,7 +73,7 @@ class FeedEvent:
     data: Mapping[str, Any]
 
 
-Message = RulesChanged | CounterRevoked | ChainDeleted | FeedEvent
+Message = RulesChanged | CounterRevoked | CounterKeyRotated | ChainDeleted | FeedEvent
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,6 +89,8 @@ def encode(origin: str, message: Message) -> bytes:
             body |= {"tipo": "regras", "cliente": cliente_id, "revisao": revision}
         case CounterRevoked(balcao_id):
             body |= {"tipo": "revogar", "balcao": balcao_id}
+        case CounterKeyRotated(balcao_id, old_key_hash):
+            body |= {"tipo": "trocar_chave", "balcao": balcao_id, "chave": old_key_hash}
         case ChainDeleted(cliente_id, balcao_ids):
             body |= {"tipo": "apagar", "cliente": cliente_id, "balcoes": list(balcao_ids)}
         case FeedEvent(cliente_id, kind, data):
@@ -101,6 +112,8 @@ def decode(data: bytes) -> Envelope:
         message = RulesChanged(_id(body, "cliente"), _id(body, "revisao"))
     elif kind == "revogar":
         message = CounterRevoked(_id(body, "balcao"))
+    elif kind == "trocar_chave":
+        message = CounterKeyRotated(_id(body, "balcao"), _field(body, "chave", str))
     elif kind == "apagar":
         balcoes = _field(body, "balcoes", list)
         if not all(_is_id(item) for item in balcoes):

@@ -52,6 +52,7 @@ class CloseReason(enum.Enum):
     STORAGE_UNAVAILABLE = (TRY_AGAIN_LATER, "Banco de dados indisponível")
     BAD_AUDIO = (POLICY_VIOLATION, "Áudio inválido")
     REVOKED = (POLICY_VIOLATION, "api_key revogada")
+    KEY_REPLACED = (POLICY_VIOLATION, "api_key substituída por uma nova")
     GOING_AWAY = (GOING_AWAY, "Servidor encerrando")
 
     def __init__(self, code: int, text: str) -> None:

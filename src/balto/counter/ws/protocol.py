@@ -65,7 +65,7 @@ class Trigger(enum.Enum):
     AUDIO = "audio"  # a binary message of the active session
     PEER_VIOLATION = "peer_violation"  # the peer broke the protocol: we close
     SHUTDOWN = "shutdown"  # going_away()
-    REVOKED = "revoked"  # revoked(): the chain revoked this counter's api_key
+    REVOKED = "revoked"  # revoked(), key_replaced(): the chain revoked or replaced the key
 
 
 TRANSITIONS: Final[Mapping[tuple[Phase, Trigger], Phase]] = {
@@ -172,6 +172,10 @@ class CounterProtocol:
 
     def revoked(self) -> Close:
         return self._close(Trigger.REVOKED, CloseReason.REVOKED)
+
+    def key_replaced(self) -> Close:
+        """The chain rotated this counter's api_key: the old one's session ends (1008)."""
+        return self._close(Trigger.REVOKED, CloseReason.KEY_REPLACED)
 
     # -- internals ------------------------------------------------------------------------
 

@@ -87,11 +87,10 @@ async def _run(ws: WebSocket, services: CounterServices) -> None:
     # Registered before auth_ok: whoever reads auth_ok finds the counter online, and a
     # revocation from now on reaches this socket (one just before it: see ws.live).
     revoked = trio.Event()
-    services.live.add(balcao.id, revoked, balcao.cliente_id)
+    services.live.add(balcao.id, revoked, balcao.cliente_id, balcao.chave_hash)
     try:
         exists = await _touch(services, balcao)
-        # Revoked or deleted between the key's lookup and now (the touch included): its
-        # auth fails.
+        # Revoked, rotated or deleted since the key's lookup (the touch included): auth fails.
         if revoked.is_set() or not exists:
             await _refuse(ws, proto.auth_failed(), services)
             return
@@ -386,12 +385,14 @@ class CounterSession:
         await self._close_shielded(self.proto.going_away())
 
     async def _close_on_revoke(self) -> None:
-        """The chain revoked this counter's api_key: close at once with 1008."""
+        """The chain revoked or replaced this counter's api_key: close at once with 1008."""
         await self.revoked.wait()
         if self.proto.phase is protocol.Phase.CLOSED:
             return  # closing already (shutdown, a protocol violation)
-        log.info("balcao %s revoked: session closed", self.balcao.id)
-        await self._close_shielded(self.proto.revoked())
+        replaced = self.services.live.retired(self.balcao.id, self.balcao.chave_hash)
+        close = self.proto.key_replaced() if replaced else self.proto.revoked()
+        log.info("balcao %s: %s, session closed", self.balcao.id, close.cause.label)
+        await self._close_shielded(close)
 
     async def _close_shielded(self, close: protocol.Close) -> None:
         # Shielded: the receiver sees the close at once and cancels the session, which must not
