@@ -23,7 +23,7 @@ from balto.core.redis.client import RedisError
 from balto.counter.admin import sessions
 from balto.counter.admin.auth import COUNTER_NOT_FOUND, INVALID_KEY, bearer_key, counter_id
 from balto.counter.admin.report import build_report, parse_query
-from balto.counter.coord.messages import CounterRevoked
+from balto.counter.coord.messages import CounterKeyRotated, CounterRevoked
 from balto.counter.store import Cliente, CounterRecord
 from balto.counter.store.sessions import NewSession
 from balto.counter.ws.session import CounterServices
@@ -32,6 +32,10 @@ NO_STORE = (("Cache-Control", "no-store"),)  # a chain's data: no cache keeps a 
 REVOKED_NOT_ANNOUNCED = (
     "Balcão revogado, mas as outras instâncias não foram avisadas (Redis inacessível): "
     "repita a revogação"
+)
+ROTATED_NOT_ANNOUNCED = (
+    "Chave trocada, mas as outras instâncias não foram avisadas (Redis inacessível): uma conexão"
+    " aberta com a chave antiga em outra instância pode continuar até cair"
 )
 
 
@@ -137,6 +141,7 @@ class AdminApi:
     def install(self, router: Router) -> None:
         router.add("GET", "/api/balcoes", self.balcoes)
         router.add("POST", "/api/balcoes/{id}/revogar", self.revogar)
+        router.add("POST", "/api/balcoes/{id}/trocar-chave", self.trocar_chave)
         router.add("GET", "/api/relatorios", self.relatorios)
         router.add("POST", "/api/chave/rotacionar", self.rotacionar_chave)
 
@@ -178,6 +183,37 @@ class AdminApi:
             await coord.announce(CounterRevoked(balcao_id))
         except RedisError as exc:
             raise ServiceUnavailable(REVOKED_NOT_ANNOUNCED) from exc
+
+    async def trocar_chave(self, request: Request) -> Response:
+        """A new api_key for the counter, shown this once; the old one stops authenticating and
+        its open sessions close (1008), here and on the other instances. Same id, name and
+        history. A revoked counter stays revoked (409)."""
+        cliente = await self._cliente(request)
+        wanted = counter_id(request.params["id"])
+        store = self.services.store
+        rotated = await store.run(store.database.rotate_api_key, cliente.id, wanted)
+        if rotated is None:
+            raise NotFound(COUNTER_NOT_FOUND)
+        record = rotated.record
+        # After the write, as for a revocation: a session whose old key was checked before it
+        # registers retired (see ws.live).
+        closed = self.services.live.retire_key(record.id, rotated.chave_antiga_hash)
+        answer = self._counter(record) | {
+            "api_key": rotated.api_key,
+            "link": f"/balcao#chave={rotated.api_key}",
+            "sessoes_encerradas": closed,
+        }
+        # The old key's sockets are closing now: whatever is still counted is the new key's.
+        answer["sessoes_abertas"] = self.services.live.count(record.id) - closed
+        answer["online"] = answer["sessoes_abertas"] > 0
+        coord = self.services.coord
+        if coord is not None:
+            try:
+                await coord.announce(CounterKeyRotated(record.id, rotated.chave_antiga_hash))
+            except RedisError:
+                # The new key is written and shown only here: the answer must not be lost.
+                answer["aviso"] = ROTATED_NOT_ANNOUNCED
+        return json_response(200, answer, headers=NO_STORE)
 
     async def rotacionar_chave(self, request: Request) -> Response:
         """A new chave_admin for the chain, shown this once; the one used here stops working,
