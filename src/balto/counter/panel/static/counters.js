@@ -1,7 +1,9 @@
-// "Balcões": the chain's counters, online now or not, and revoking one (after a confirmation
-// dialog). A revoked counter's key stops working and its open connection is closed at once.
+// "Balcões": the chain's counters, online now or not, and revoking one or replacing its key
+// (each after a confirmation dialog). A revoked counter's key stops working and its open
+// connection is closed at once; a replaced key too, and the new one is shown once (chave.js).
 
 import { ApiError, call } from "./api.js";
+import { NewKeyDialog } from "./chave.js";
 import { byId, el, formatDateTime, showError } from "./dom.js";
 
 export class Counters {
@@ -14,6 +16,14 @@ export class Counters {
       const counter = this.pending;
       this.pending = null;
       if (counter && dialog.returnValue === "revogar") this.revoke(counter);
+      else if (counter) this.focusRow(counter.id);
+    });
+    this.newKey = new NewKeyDialog();
+    const rotation = byId("confirmar-troca");
+    rotation.addEventListener("close", () => {
+      const counter = this.pending;
+      this.pending = null;
+      if (counter && rotation.returnValue === "trocar") this.rotate(counter);
       else if (counter) this.focusRow(counter.id);
     });
   }
@@ -35,9 +45,7 @@ export class Counters {
       const label = { revogado: "Revogado", online: "Online", offline: "Offline" }[state];
       const action = counter.revogado_em
         ? el("span", { class: "nota" }, `desde ${formatDateTime(counter.revogado_em)}`)
-        : el("button", { type: "button", class: "perigo", "data-revogar": counter.id,
-            "aria-label": `Revogar ${counter.nome_balcao}` }, "Revogar");
-      if (action.tagName === "BUTTON") action.addEventListener("click", () => this.confirm(counter));
+        : this.actions(counter);
       return el(
         "tr",
         { "data-balcao": counter.id, "data-estado": state },
@@ -52,6 +60,44 @@ export class Counters {
       rows.push(el("tr", {}, el("td", { colspan: "5" }, "Nenhum balcão cadastrado ainda.")));
     }
     byId("balcoes-linhas").replaceChildren(...rows);
+  }
+
+  actions(counter) {
+    const rotate = el("button", { type: "button", class: "secundario", "data-trocar": counter.id,
+      "aria-label": `Trocar a chave de ${counter.nome_balcao}` }, "Trocar chave");
+    rotate.addEventListener("click", () => this.confirmRotation(counter));
+    const revoke = el("button", { type: "button", class: "perigo", "data-revogar": counter.id,
+      "aria-label": `Revogar ${counter.nome_balcao}` }, "Revogar");
+    revoke.addEventListener("click", () => this.confirm(counter));
+    return el("span", { class: "acoes" }, rotate, revoke);
+  }
+
+  confirmRotation(counter) {
+    this.pending = counter;
+    byId("confirmar-troca-texto").textContent =
+      `“${counter.nome_balcao}” recebe uma chave nova, mostrada uma vez só. A chave atual ` +
+      "deixa de funcionar na hora e a conexão aberta com ela é encerrada; o balcão continua o " +
+      "mesmo, com o seu histórico.";
+    const dialog = byId("confirmar-troca");
+    dialog.returnValue = "";
+    dialog.showModal();
+  }
+
+  async rotate(counter) {
+    let answer = null;
+    try {
+      ({ body: answer } = await call("POST", `/api/balcoes/${counter.id}/trocar-chave`));
+      const closed = answer.sessoes_encerradas;
+      byId("balcoes-aviso").textContent =
+        `Chave de ${counter.nome_balcao} trocada` + (closed ? ` (${closed} conexão encerrada).` : ".");
+      showError("balcoes-erro", null);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      showError("balcoes-erro", error);
+    }
+    await this.refresh();
+    if (answer) this.newKey.show(answer, () => this.focusRow(counter.id));
+    else this.focusRow(counter.id);
   }
 
   confirm(counter) {
