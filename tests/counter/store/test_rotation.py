@@ -1,6 +1,8 @@
 """Rotating a counter's api_key in the store (both backends): a new key, shown once and kept
 only as its hash; the old one stops at once; the counter keeps its id, name and history."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from balto.core.errors import Conflict
@@ -75,3 +77,20 @@ def test_each_rotation_retires_the_previous_key(db):
         True,
         False,
     ]
+
+
+def test_concurrent_rotations_each_retire_the_key_before_them(db):
+    """Two managers at once (PostgreSQL: two connections): one after the other, never both
+    from the same old key; the last one's key is the one that works."""
+    keys = chain(db)
+    first, balcao = counter(db, keys.codigo)
+    me = db.cliente_for_chave_admin(keys.chave_admin)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: db.rotate_api_key(me.id, balcao.id), range(2)))
+    assert all(result is not None for result in results)
+    retired = {result.chave_antiga_hash for result in results}
+    issued = {hash_api_key(result.api_key) for result in results}
+    assert hash_api_key(first) in retired and len(retired) == 2
+    (last,) = issued - retired  # the key no rotation retired
+    working = [r.api_key for r in results if db.authenticate(r.api_key) is not None]
+    assert [hash_api_key(key) for key in working] == [last]
