@@ -10,6 +10,7 @@ and cooldown.
 from __future__ import annotations
 
 import dataclasses
+import random
 
 from balto.counter.asr.base import DecodeOptions
 from balto.counter.audio.segmenter import Segmenter, SegmenterConfig
@@ -73,8 +74,10 @@ def counter_pipeline(
     language: str,
     *,
     policy: DecodePolicy | None = None,
+    rng: random.Random | None = None,
 ) -> CounterPipeline:
-    """A fresh pipeline for one counter speaking ``language`` under ``rules``."""
+    """A fresh pipeline for one counter speaking ``language`` under ``rules``; ``rng`` draws
+    the wording experiments' variants (None: a generator seeded from the OS)."""
     policy = policy or DecodePolicy.from_config(config)
     segmenter_config = SegmenterConfig(
         interim_every_s=policy.interim_every_s,
@@ -89,6 +92,6 @@ def counter_pipeline(
             skip_covered_finals=policy.skip_covered_finals,
             whole_finals=policy.whole_finals,
         ),
-        detector=Detector(rules, cooldown_s=config.recommendation_cooldown_s),
+        detector=Detector(rules, cooldown_s=config.recommendation_cooldown_s, rng=rng),
         options=decode_options(language),
     )

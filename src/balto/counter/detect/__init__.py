@@ -8,7 +8,7 @@
 from balto.counter.detect.detector import Detector, Opportunity, find_opportunities
 from balto.counter.detect.loader import default_rules, load_rules
 from balto.counter.detect.normalize import STOPWORDS, normalize, tokenize
-from balto.counter.detect.rules import InvalidRules, Rule, RuleSet
+from balto.counter.detect.rules import InvalidRules, Rule, RuleSet, Variant
 
 __all__ = [
     "STOPWORDS",
@@ -17,6 +17,7 @@ __all__ = [
     "Opportunity",
     "Rule",
     "RuleSet",
+    "Variant",
     "default_rules",
     "find_opportunities",
     "load_rules",

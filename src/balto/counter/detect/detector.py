@@ -8,7 +8,10 @@ utterance's product suggestions are dropped, so "meu bebê tá com febre" refers
 to the pharmacist and suggests no antipyretic. This happens before the cooldown, so a
 referral still quiet from a moment ago keeps suppressing the suggestions.
 ``Detector`` adds the cooldown: a rule that fired stays quiet for ``cooldown_s``, so interim
-and final decodes of one utterance give one suggestion.
+and final decodes of one utterance give one suggestion. It also draws the wording: for a rule
+with ``variantes`` each recommendation takes one of ``Rule.arms`` uniformly at random from the
+``random.Random`` the shell hands in (a seeded one in tests), and says which in
+``Opportunity.variante``.
 
 ``Opportunity.gatilho`` is the normalised transcript span that fired ("dor muito forte nas
 costas"), never the whole transcript (LGPD).
@@ -16,7 +19,9 @@ costas"), never the whole transcript (LGPD).
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import random
 from dataclasses import dataclass
 
 from balto.counter.detect.negation import is_negated
@@ -32,6 +37,7 @@ class Opportunity:
     produto: str  # "" for a referral
     gatilho: str
     tipo: str = SUGGEST  # "sugerir" or "encaminhar"
+    variante: str | None = None  # the drawn wording's id; None: the rule has no variants
 
     @property
     def is_referral(self) -> bool:
@@ -78,11 +84,14 @@ def find_opportunities(rules: RuleSet, text: str) -> list[Opportunity]:
 class Detector:
     """Per-counter detector: ``detect`` reports each rule at most once per ``cooldown_s``."""
 
-    def __init__(self, rules: RuleSet, *, cooldown_s: float = 60.0) -> None:
+    def __init__(
+        self, rules: RuleSet, *, cooldown_s: float = 60.0, rng: random.Random | None = None
+    ) -> None:
         if not math.isfinite(cooldown_s) or cooldown_s < 0:
             raise ValueError(f"cooldown_s must be finite and >= 0, not {cooldown_s!r}")
         self.rules = rules
         self.cooldown_s = cooldown_s
+        self.rng = rng if rng is not None else random.Random()
         self._last_fired: dict[str, float] = {}
 
     def detect(self, text: str, now_s: float) -> list[Opportunity]:
@@ -99,8 +108,17 @@ class Detector:
             if last is not None and now_s - last < self.cooldown_s:
                 continue
             self._last_fired[opportunity.rule_id] = now_s
-            fresh.append(opportunity)
+            fresh.append(self._draw(opportunity))
         return fresh
+
+    def _draw(self, opportunity: Opportunity) -> Opportunity:
+        """The opportunity in one of its rule's wordings, drawn uniformly (rules with
+        variants only: the others keep their ``mensagem`` and no ``variante``)."""
+        rule = self.rules.rule(opportunity.rule_id)
+        if not rule.variantes:
+            return opportunity
+        arm = self.rng.choice(rule.arms)
+        return dataclasses.replace(opportunity, mensagem=arm.mensagem, variante=arm.id)
 
     def use_rules(self, rules: RuleSet) -> None:
         """Detect with ``rules`` from now on (the chain replaced its rules mid-session).

@@ -10,6 +10,9 @@ Format (``versao`` 2)::
                  "gatilhos": ["dor no peito"],
                  "mensagem": "Encaminhar ao farmacêutico: dor no peito"}]}
 
+A suggestion may add ``"variantes": [{"id": "curta", "mensagem": "Ofereça Dorflex"}, ...]``,
+other wordings of its ``mensagem`` drawn at random per recommendation (``rules.Variant``).
+
 ``id``, ``categoria``, ``gatilhos`` and ``mensagem`` are required; ``tipo`` defaults to
 "sugerir", which needs ``produto`` and ``"mip": true`` (over-the-counter medicines only);
 "encaminhar" refuses both (``rules._check_kind``). ``exclusoes`` is optional; unknown fields
@@ -36,11 +39,13 @@ from balto.counter.detect.rules import (
     InvalidRules,
     Rule,
     RuleSet,
+    Variant,
 )
 
 DEFAULT_RULES_FILE = "rules_pt_br.json"
 _REQUIRED = ("id", "categoria", "gatilhos", "mensagem")
-_OPTIONAL = ("tipo", "produto", "mip", "exclusoes")
+_OPTIONAL = ("tipo", "produto", "mip", "exclusoes", "variantes")
+_VARIANT_FIELDS = ("id", "mensagem")
 _LEGACY_REQUIRED = ("id", "categoria", "gatilhos", "mensagem", "produto")
 _LEGACY_OPTIONAL = ("exclusoes",)
 
@@ -129,7 +134,25 @@ def _rule(index: int, raw: object, *, legacy: bool) -> Rule:
         exclusoes=_phrases(raw.get("exclusoes", []), f"{where}: exclusoes"),
         tipo=_text(raw.get("tipo", SUGGEST), f"{where}: tipo"),
         mip=mip,
+        variantes=_variants(raw["variantes"], where) if "variantes" in raw else (),
     )
+
+
+def _variants(value: object, where: str) -> tuple[Variant, ...]:
+    """The ``variantes`` list; present, it names at least one (else leave the field out)."""
+    where = f"{where}: variantes"
+    if not isinstance(value, list):
+        raise InvalidRules(f"{where} deve ser uma lista de objetos com 'id' e 'mensagem'")
+    if not value:
+        raise InvalidRules(f"{where} está vazia (sem experimento, tire o campo)")
+    result: list[Variant] = []
+    for n, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise InvalidRules(f"{where}[{n}] deve ser um objeto com 'id' e 'mensagem'")
+        _check_fields(item, required=_VARIANT_FIELDS, optional=(), where=f"{where}[{n}]")
+        texts = [_text(item[name], f"{where}[{n}]: {name}") for name in _VARIANT_FIELDS]
+        result.append(Variant(*texts))
+    return tuple(result)
 
 
 def _text(value: object, where: str) -> str:

@@ -10,6 +10,12 @@ they overlap a trigger occurrence ("febre amarela" vetoes "febre"); they match e
 swallow a genuine complaint heard with a slip. Negation ("não tenho febre") is handled for
 every rule by ``balto.counter.detect.negation`` and needs no exclusions.
 
+A suggestion may carry ``variantes``, other wordings of its ``mensagem`` (a wording
+experiment): each recommendation draws one of ``Rule.arms`` (the ``mensagem`` itself, as
+variant ``padrao``, and every variant) uniformly at random (``Detector``), and the interaction
+records which. A variant is only a text with a stable ``id``: product, triggers and exclusions
+stay the rule's. Referrals carry none (the red-flag wording is not experimented with).
+
 A ``RuleSet`` validates itself on construction (``InvalidRules``, a ``BadRequest`` with a
 Portuguese message) and precompiles one ``PhraseMatcher`` for all its phrases.
 """
@@ -36,11 +42,25 @@ MAX_PHRASES_PER_RULE = 200
 MAX_PHRASE_WORDS = 8  # content words
 MAX_TEXT_CHARS = 200
 RULE_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+VARIANT_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+BASE_VARIANT = "padrao"  # the rule's own ``mensagem``, one arm of its experiment
+MAX_VARIANTS = 5  # besides the ``mensagem``
 PROMPT_PREFIX = "Farmácia: "
 
 
 class InvalidRules(BadRequest):
     """A rule set is malformed; the message (Portuguese) names the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One wording of a rule's message in its experiment."""
+
+    id: str
+    mensagem: str
+
+    def to_data(self) -> dict[str, str]:
+        return {"id": self.id, "mensagem": self.mensagem}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +73,17 @@ class Rule:
     exclusoes: tuple[str, ...] = ()
     tipo: str = SUGGEST
     mip: bool = False  # the product is an over-the-counter medicine (required to suggest it)
+    variantes: tuple[Variant, ...] = ()  # other wordings of ``mensagem`` (an experiment)
 
     @property
     def is_referral(self) -> bool:
         return self.tipo == REFER
+
+    @property
+    def arms(self) -> tuple[Variant, ...]:
+        """What a recommendation draws from: the ``mensagem`` (``padrao``), then the variants;
+        just the ``mensagem`` for a rule without variants."""
+        return (Variant(BASE_VARIANT, self.mensagem), *self.variantes)
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -66,6 +93,8 @@ class Rule:
             "gatilhos": list(self.gatilhos),
             "mensagem": self.mensagem,
         }
+        if self.variantes:
+            data["variantes"] = [v.to_data() for v in self.variantes]
         if not self.is_referral:
             data |= {"produto": self.produto, "mip": self.mip}
         data["exclusoes"] = list(self.exclusoes)
@@ -203,6 +232,59 @@ def _check_rule(rule_index: int, rule: Rule) -> None:
         raise _fail(rule_index, rule.id, "a lista de gatilhos está vazia")
     if len(rule.gatilhos) + len(rule.exclusoes) > MAX_PHRASES_PER_RULE:
         raise _fail(rule_index, rule.id, f"mais de {MAX_PHRASES_PER_RULE} frases")
+    _check_variants(rule_index, rule)
+
+
+def _check_variants(rule_index: int, rule: Rule) -> None:
+    """Variants: only on suggestions, at most ``MAX_VARIANTS``, each with its own valid id and
+    its own non-empty text, none repeating another arm's text (spaces and case ignored)."""
+    if not rule.variantes:
+        return
+    if rule.is_referral:
+        raise _fail(
+            rule_index,
+            rule.id,
+            "encaminhamento ao farmacêutico não tem variantes "
+            "(o texto de alerta não entra em experimento)",
+        )
+    if len(rule.variantes) > MAX_VARIANTS:
+        raise _fail(rule_index, rule.id, f"mais de {MAX_VARIANTS} variantes")
+    ids: set[str] = set()
+    texts = {_same_text(rule.mensagem): "mensagem"}
+    for n, variant in enumerate(rule.variantes):
+        where = f"variantes[{n}]"
+        if not VARIANT_ID_PATTERN.fullmatch(variant.id):
+            raise _fail(
+                rule_index,
+                rule.id,
+                f"{where}: id {variant.id!r} inválido "
+                "(use até 32 letras minúsculas sem acento, dígitos, '_' ou '-')",
+            )
+        if variant.id == BASE_VARIANT:
+            raise _fail(
+                rule_index, rule.id, f"{where}: o id {BASE_VARIANT!r} é o da própria mensagem"
+            )
+        if variant.id in ids:
+            raise _fail(rule_index, rule.id, f"{where}: id {variant.id!r} repetido")
+        ids.add(variant.id)
+        if not variant.mensagem.strip():
+            raise _fail(rule_index, rule.id, f"{where}: mensagem está vazia")
+        if len(variant.mensagem) > MAX_TEXT_CHARS:
+            raise _fail(
+                rule_index, rule.id, f"{where}: mensagem passa de {MAX_TEXT_CHARS} caracteres"
+            )
+        key = _same_text(variant.mensagem)
+        if key in texts:
+            raise _fail(
+                rule_index,
+                rule.id,
+                f"{where}: mensagem {variant.mensagem!r} repete a de {texts[key]}",
+            )
+        texts[key] = where
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _check_kind(rule_index: int, rule: Rule) -> None:
