@@ -42,7 +42,7 @@ def test_postgresql_commits_wait_for_the_wal_and_the_schema_is_there(postgres):
 def test_reopen_does_not_migrate_twice(target):
     Database(target).close()
     again = Database(target)
-    assert again.schema_version == 5
+    assert again.schema_version == 6
     again.close()
 
 

@@ -90,7 +90,7 @@ def test_a_database_from_before_the_management_api_is_migrated(target):
     old_database(target, 1, fill)
     db = Database(target)
     try:
-        assert db.schema_version == 5
+        assert db.schema_version == 6
         rows = db.query("SELECT chave_admin_hash FROM clientes")
         assert rows == [(None,), (None,)]  # old chains: no key until one is issued
         _, balcao = counter(db, "123456")
@@ -155,3 +155,48 @@ def test_a_missing_rule_file_is_a_clear_error_not_a_traceback(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("erro: arquivo não encontrado")
     assert main(["regras", "definir", keys.codigo, str(tmp_path), "--db", str(path)]) == 1
     assert "diretório" in capsys.readouterr().err
+
+
+def test_experiment_rows_are_the_chains_drawn_variants_within_the_interval(db):
+    mine, other = chain(db), chain(db, "c@d.com")
+    _, a = counter(db, mine.codigo, "A")
+    _, b = counter(db, other.codigo, "B")
+    fields = {"categoria": "c", "produto": "P", "gatilho": "g"}
+    first = db.create_interacao(a.id, regra="r", mensagem="m", variante="padrao", **fields)
+    db.create_interacao(a.id, regra="r", mensagem="Ofereça", variante="curta", **fields)
+    db.create_interacao(a.id, regra="s", mensagem="sem experimento", **fields)
+    db.create_interacao(b.id, regra="r", mensagem="m", variante="padrao", **fields)
+    db.record_feedback(a.id, first, "venda_perdida")
+    me = db.cliente_for_chave_admin(mine.chave_admin)
+    everything = ("2000-01-01T00:00:00.000+00:00", "2100-01-01T00:00:00.000+00:00")
+    assert db.experiment_rows(me.id, *everything) == [
+        ("r", "padrao", "m", "venda_perdida"),
+        ("r", "curta", "Ofereça", None),
+    ]
+    assert db.query("SELECT variante FROM interacoes WHERE regra = 's'") == [(None,)]
+    assert db.experiment_rows(me.id, everything[1], everything[1]) == []
+
+
+def test_interactions_from_before_the_experiments_have_no_variant(target):
+    def fill(conn):
+        conn.execute(
+            "INSERT INTO clientes (codigo, email, razao_social, telefone, criado_em)"
+            " VALUES ('123456', 'v@x.com', 'V', '11999998888', '2024-01-01T00:00:00.000+00:00')"
+        )
+        conn.execute(
+            "INSERT INTO balcoes (cliente_id, nome_balcao, api_key_hash, criado_em)"
+            " VALUES (1, 'A', 'h', '2024-01-01T00:00:00.000+00:00')"
+        )
+        conn.execute(
+            "INSERT INTO interacoes (id, balcao_id, regra, mensagem, gatilho, criado_em)"
+            " VALUES ('x', 1, 'r', 'm', 'g', '2024-01-02T00:00:00.000+00:00')"
+        )
+
+    old_database(target, 5, fill)
+    db = Database(target)
+    try:
+        assert db.schema_version == 6
+        assert db.query("SELECT id, variante FROM interacoes") == [("x", None)]
+        assert db.experiment_rows(1, "2000-01-01", "2100-01-01") == []
+    finally:
+        db.close()

@@ -25,8 +25,8 @@ async def test_instances_started_together_migrate_once(postgres):
         for _ in range(4):
             nursery.start_soon(open_one)
     try:
-        assert [db.schema_version for db in opened] == [5] * 4
-        assert opened[0].query("SELECT versao FROM balto_schema") == [(5,)]
+        assert [db.schema_version for db in opened] == [6] * 4
+        assert opened[0].query("SELECT versao FROM balto_schema") == [(6,)]
     finally:
         for db in opened:
             db.close()

@@ -92,7 +92,7 @@ def test_rules_set_before_the_history_become_version_1(target):
     old_database(target, 2, fill)
     db = Database(target)
     try:
-        assert db.schema_version == 5
+        assert db.schema_version == 6
         with_rules, without = (
             db.query("SELECT id FROM clientes WHERE codigo = ?", [c])[0][0]
             for c in ("123456", "654321")

@@ -26,13 +26,14 @@ from balto.counter.cadastro.secrets import (
 )
 from balto.counter.cadastro.validate import INVALID_CODE, NewBalcao, NewCliente
 from balto.counter.config import CounterConfig
-from balto.counter.store import chain_data, management, rules, sessions
+from balto.counter.store import chain_data, experiments, management, rules, sessions
 from balto.counter.store.backend import Backend, Conn, IntegrityFault, failures, open_backend
 from balto.counter.store.chain_data import DeletedChain
 from balto.counter.store.records import (
     Balcao,
     Cliente,
     CounterRecord,
+    ExperimentRow,
     NewClienteKeys,
     ReportRow,
     RotatedKey,
@@ -203,18 +204,26 @@ class Database:
         produto: str,
         gatilho: str,
         transcricao: str | None = None,
+        variante: str | None = None,
     ) -> str:
+        """Record a recommendation; ``variante`` is the wording drawn (None: no experiment)."""
         interacao_id = str(uuid.uuid4())
         with self._connect("gravar a interação") as conn, conn.transaction():
             conn.execute(
                 "INSERT INTO interacoes (id, balcao_id, regra, categoria, mensagem, produto,"
-                " gatilho, transcricao, criado_em) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " gatilho, transcricao, criado_em, variante)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     *(interacao_id, balcao_id, regra, categoria, mensagem, produto, gatilho),
-                    *(transcricao, _now()),
+                    *(transcricao, _now(), variante),
                 ],
             )
         return interacao_id
+
+    def experiment_rows(self, cliente_id: int, start_utc: str, end_utc: str) -> list[ExperimentRow]:
+        """The chain's interactions that drew a wording variant in [start_utc, end_utc)."""
+        with self._connect("consultar os experimentos") as conn:
+            return experiments.experiment_rows(conn, cliente_id, start_utc, end_utc)
 
     def record_feedback(self, balcao_id: int, interacao_id: str, resultado: str) -> None:
         if resultado not in RESULTADOS:

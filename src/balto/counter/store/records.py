@@ -60,3 +60,8 @@ class RotatedKey:
 #: One interaction for the reports: (balcao_id, nome_balcao, regra, produto, criado_em,
 #: resultado); ``resultado`` is None while the counter has not answered.
 ReportRow = tuple[int, str, str, str | None, str, str | None]
+
+
+#: One interaction of a wording experiment: (regra, variante, mensagem, resultado), oldest
+#: first; ``mensagem`` is the text the counter showed, ``resultado`` None while unanswered.
+ExperimentRow = tuple[str, str, str, str | None]

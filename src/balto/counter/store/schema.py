@@ -96,7 +96,14 @@ def _v5(conn: Conn) -> None:
     _run(conn, "CREATE INDEX idx_interacoes_criado_em ON interacoes (criado_em)")
 
 
-MIGRATIONS: tuple[Callable[[Conn], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(conn: Conn) -> None:
+    """Wording experiments: which of its rule's message variants a recommendation drew (the
+    variant's id, ``padrao`` for the rule's own ``mensagem``); NULL when the rule had no
+    variants, as for every interaction recorded before."""
+    _run(conn, "ALTER TABLE interacoes ADD COLUMN variante TEXT")
+
+
+MIGRATIONS: tuple[Callable[[Conn], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
 
 
 def _version(conn: Conn) -> int:

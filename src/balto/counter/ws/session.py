@@ -281,6 +281,7 @@ class CounterSession:
                 produto=opportunity.produto,
                 gatilho=opportunity.gatilho,
                 transcricao=text if services.config.store_transcripts else None,
+                variante=opportunity.variante,
             )
         except StorageError as exc:
             log.error("interaction not stored, recommendation withheld: %s", exc)
