@@ -127,7 +127,7 @@ class Report:
         writer = csv.writer(out)  # RFC 4180: comma, CRLF, quotes where needed
         writer.writerow(columns)
         for row in self.rows:
-            writer.writerow([_csv_cell(row[name]) for name in columns])
+            writer.writerow([csv_cell(row[name]) for name in columns])
         return out.getvalue()
 
     def csv_filename(self) -> str:
@@ -138,13 +138,7 @@ class Report:
 def parse_query(query: Mapping[str, Sequence[str]], today: date) -> ReportQuery:
     """The report's query string; every mistake is a 400 that names the parameter.
     Without ``de``/``ate``: the 30 days up to ``today`` (the zone's local date)."""
-    unknown = sorted(set(query) - set(PARAMETERS))
-    if unknown:
-        raise BadRequest(f"Parâmetro(s) desconhecido(s): {', '.join(unknown)}")
-    for name, values in query.items():
-        if len(values) != 1:
-            raise BadRequest(f"Parâmetro '{name}' repetido")
-    one = {name: values[0] for name, values in query.items()}
+    one = single_values(query, PARAMETERS)
     grouping = one.get("agrupar")
     if grouping is None:
         raise BadRequest("Parâmetro 'agrupar' obrigatório: regra, produto, balcao, dia ou hora")
@@ -153,13 +147,30 @@ def parse_query(query: Mapping[str, Sequence[str]], today: date) -> ReportQuery:
     output = one.get("formato", "json")
     if output not in FORMATS:
         raise BadRequest("Parâmetro 'formato' inválido: use json ou csv")
+    first_day, last_day = date_range(one, today)
+    return ReportQuery(grouping, first_day, last_day, output)
+
+
+def single_values(query: Mapping[str, Sequence[str]], allowed: Sequence[str]) -> dict[str, str]:
+    """The query string as one value per parameter; unknown or repeated ones are a 400."""
+    unknown = sorted(set(query) - set(allowed))
+    if unknown:
+        raise BadRequest(f"Parâmetro(s) desconhecido(s): {', '.join(unknown)}")
+    for name, values in query.items():
+        if len(values) != 1:
+            raise BadRequest(f"Parâmetro '{name}' repetido")
+    return {name: values[0] for name, values in query.items()}
+
+
+def date_range(one: Mapping[str, str], today: date) -> tuple[date, date]:
+    """``de``..``ate`` (inclusive); without them the 30 days up to ``today``."""
     last_day = _date(one, "ate") or today
     first_day = _date(one, "de") or last_day - timedelta(days=DEFAULT_RANGE_DAYS - 1)
     if first_day > last_day:
         raise BadRequest("Parâmetro 'de' posterior a 'ate': o intervalo está invertido")
     if (last_day - first_day).days + 1 > MAX_RANGE_DAYS:
         raise BadRequest(f"Intervalo maior que {MAX_RANGE_DAYS} dias: divida a consulta")
-    return ReportQuery(grouping, first_day, last_day, output)
+    return first_day, last_day
 
 
 def build_report(
@@ -221,7 +232,8 @@ def _iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: None empty, a text a spreadsheet would run as a formula quoted."""
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
