@@ -28,6 +28,7 @@ from balto.core.listener import serve
 from balto.core.redis.client import Redis, open_redis
 from balto.counter.admin.api import AdminApi, ChainKeys
 from balto.counter.admin.data_api import DataApi
+from balto.counter.admin.experiments_api import ExperimentsApi
 from balto.counter.admin.feed import FeedHub
 from balto.counter.admin.feed_api import FeedApi, end_feeds_on_shutdown
 from balto.counter.admin.retention_job import RetentionJob
@@ -84,6 +85,7 @@ class BaltoApp:
         keys = ChainKeys(services)
         AdminApi(services, keys).install(self.router)
         RulesApi(services, keys).install(self.router)
+        ExperimentsApi(services, keys).install(self.router)
         SessionApi(keys).install(self.router)
         FeedApi(services, keys).install(self.router)
         DataApi(services, keys).install(self.router)
