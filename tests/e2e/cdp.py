@@ -161,11 +161,19 @@ class Page:
                 {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
             )
 
-    async def screenshot(self, path: Path) -> Path:
-        """The whole page (beyond the viewport) as PNG."""
-        metrics = await self.send("Page.getLayoutMetrics")
-        size = metrics["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    async def screenshot(self, path: Path, selector: str | None = None) -> Path:
+        """The whole page (beyond the viewport) as PNG, or only the element ``selector``."""
+        if selector is None:
+            metrics = await self.send("Page.getLayoutMetrics")
+            size = metrics["cssContentSize"]
+            clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        else:
+            box = await self.evaluate(
+                f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+                ".getBoundingClientRect(); return {x: r.x + window.scrollX, "
+                "y: r.y + window.scrollY, width: r.width, height: r.height}; })()"
+            )
+            clip = {**box, "scale": 1}
         shot = await self.send(
             "Page.captureScreenshot",
             {"format": "png", "captureBeyondViewport": True, "clip": clip},

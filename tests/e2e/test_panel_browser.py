@@ -16,7 +16,8 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 
 from tests.e2e.cdp import chromium_path, open_page
 from tests.e2e.test_admin_api import COMPLAINT, auth, needs_espeak, new_chain, new_counter
-from tests.e2e.test_rules_api import SUN, speak
+from tests.e2e.test_experiments_api import RULE, TEXTS, experiment_set, shown
+from tests.e2e.test_rules_api import SUN, put_rules, speak
 from tests.helpers import feedback, http, next_json
 
 pytestmark = [
@@ -172,3 +173,50 @@ async def test_a_manager_uses_the_panel_end_to_end(server, scripted, tmp_path):
         assert page.problems == []
     for path in saved:
         print(f"screenshot: {path}")
+
+
+@needs_espeak
+async def test_the_panel_shows_the_wording_experiments(server, scripted, tmp_path):
+    """A rule with a variant, counters that drew its wordings and answered: the "Experimentos"
+    section draws a bar with its interval per variant, says the verdict, and has the table."""
+    scripted.texts.extend([COMPLAINT] * 200)
+    port = server.port
+    chain = await new_chain(port, EMAIL)
+    assert (await put_rules(port, chain, experiment_set())).status == 200
+    key = await new_counter(port, chain, "Loja 01 - Centro")
+    shown_texts = set()
+    for resultado in ["venda_realizada", "venda_perdida"] * 4:
+        shown_texts.add((await shown(server.ws_url, key, resultado))["mensagem"])
+    async with open_page(tmp_path / "perfil") as page:
+        await page.goto(f"http://127.0.0.1:{port}/painel")
+        await page.wait_for("!document.getElementById('entrar').hidden")
+        await page.type_into("#email", EMAIL)
+        await page.type_into("#chave", chain.chave_admin)
+        await page.press_enter()
+        await page.wait_for("document.body.dataset.pronto === '1'")
+        block = f"#experimento-{RULE}"
+        await page.wait_for(f"!!document.querySelector('{block} svg')")
+        labels = await page.evaluate(
+            f"[...document.querySelectorAll('{block} svg g > title')].map(t => t.textContent)"
+        )
+        assert [label.split(":")[0] for label in labels] == ["padrao", "curta"]
+        answered = sum(1 for text in TEXTS.values() if text in shown_texts)
+        bars = await page.evaluate(f"document.querySelectorAll('{block} svg rect.barra').length")
+        assert bars == answered  # a variant never drawn has no bar ("sem respostas")
+        whiskers = f"document.querySelectorAll('{block} svg line.bigode').length"
+        assert await page.evaluate(whiskers) == 3 * answered
+        verdict = await page.evaluate(text_of(f"{block} .veredito"))
+        assert verdict.startswith("Ainda não significativo"), verdict
+        rows = await page.evaluate(
+            f"[...document.querySelectorAll('{block} table tbody th')].map(th => th.textContent)"
+        )
+        assert rows == [f"padrao: “{TEXTS['padrao']}”", f"curta: “{TEXTS['curta']}”"]
+        csv_link = await page.evaluate(
+            "document.querySelector('#experimentos-lista a[download]').getAttribute('href')"
+        )
+        assert csv_link.startswith("/api/experimentos?de=") and csv_link.endswith("formato=csv")
+        await page.evaluate("document.getElementById('experimentos').scrollIntoView()")
+        path = await page.screenshot(artefacts_dir() / "painel-6-experimentos.png", "#experimentos")
+        assert await page.csp_violations() == []
+        assert page.problems == []
+    print(f"screenshot: {path}")

@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { Counters } from "./counters.js";
 import { byId, showError } from "./dom.js";
+import { Experiments } from "./experiments.js";
 import { LiveFeed } from "./feed.js";
 import { Overview } from "./overview.js";
 import { RulesEditor } from "./rules.js";
@@ -13,6 +14,7 @@ const AFTER_EVENT_MS = 800; // numbers refresh shortly after a burst of live eve
 const overview = new Overview();
 const counters = new Counters((list) => overview.setCounters(list));
 const rules = new RulesEditor();
+const experiments = new Experiments();
 let refreshTimer = null;
 let countersTimer = null;
 const feed = new LiveFeed(() => {
@@ -20,6 +22,7 @@ const feed = new LiveFeed(() => {
   refreshTimer = window.setTimeout(() => {
     overview.refresh();
     counters.refresh();
+    experiments.refresh();
   }, AFTER_EVENT_MS);
 });
 
@@ -40,7 +43,7 @@ async function showPanel() {
   byId("conteudo").focus();
   feed.open();
   countersTimer = window.setInterval(() => counters.refresh(), COUNTERS_EVERY_MS);
-  await Promise.all([overview.refresh(), counters.refresh(), rules.load()]);
+  await Promise.all([overview.refresh(), counters.refresh(), rules.load(), experiments.refresh()]);
   document.body.dataset.pronto = "1"; // loaded (the browser test waits for it)
 }
 
