@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from balto.counter.config import CounterConfig
 from balto.counter.detect import Detector, InvalidRules, Variant, load_rules
 from balto.counter.detect.rules import BASE_VARIANT, MAX_VARIANTS
+from balto.counter.pipeline import counter_pipeline
 
 VARIANTS = [
     {"id": "curta", "mensagem": "Ofereça Dorflex"},
@@ -162,3 +164,31 @@ def test_every_draw_is_one_of_the_rules_arms(rng: random.Random) -> None:
     [found] = Detector(loaded, rng=rng).detect("dor nas costas", 0.0)
     assert (found.variante, found.mensagem) in arms
     assert found.produto == "Dorflex"
+
+
+variant_texts = st.lists(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=60)
+    .map(str.strip)
+    .filter(bool),
+    min_size=1,
+    max_size=MAX_VARIANTS,
+    unique_by=lambda text: " ".join(text.split()).casefold(),
+)
+
+
+@given(variant_texts)
+def test_generated_variants_round_trip_or_are_refused_by_name(texts: list[str]) -> None:
+    data = rules(rule(variantes=[{"id": f"v{n}", "mensagem": t} for n, t in enumerate(texts)]))
+    try:
+        loaded = load_rules(data)
+    except InvalidRules as refused:  # only a text equal to the rule's own message
+        assert "repete a de mensagem" in refused.message
+        return
+    assert [v.mensagem for v in loaded.rule("costas").variantes] == texts
+    assert load_rules(loaded.to_json()) == loaded
+
+
+def test_the_pipeline_hands_its_rng_to_the_detector() -> None:
+    rng = random.Random(3)
+    pipeline = counter_pipeline(CounterConfig(), load_rules(rules()), "pt", rng=rng)
+    assert pipeline.detector.rng is rng
