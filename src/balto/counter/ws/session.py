@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
 
 import trio
 import trio_websocket
@@ -21,7 +18,6 @@ import trio_websocket
 from balto.core.errors import BaltoError, RecognizerError, StorageError
 from balto.core.http.upgrade import WebSocket, WebSocketUpgrade
 from balto.core.lifecycle import Lifecycle
-from balto.counter.admin import feed
 from balto.counter.admin.feed import FeedHub
 from balto.counter.asr.base import Recognizer
 from balto.counter.audio.segmenter import DecodeJob
@@ -39,6 +35,7 @@ from balto.counter.ws.intake import AudioIntake
 from balto.counter.ws.live import LiveSessions
 from balto.counter.ws.rules_cache import RulesCache
 from balto.counter.ws.scheduler import Decode, Skip
+from balto.counter.ws.session_feed import SessionFeed
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +101,6 @@ async def _run(ws: WebSocket, services: CounterServices) -> None:
                 await _touch(services, balcao)
     finally:
         services.live.discard(balcao.id, revoked)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 async def _touch(services: CounterServices, balcao: Balcao) -> bool:
@@ -184,6 +177,7 @@ class CounterSession:
         self.proto = proto
         self.balcao = balcao
         self.services = services
+        self.feed = SessionFeed(balcao, services.feed, services.coord, services.metrics.boundary)
         config = services.config
         self.intake = AudioIntake(int(config.ring_buffer_s * SAMPLE_RATE_HZ))
         self.outbox_tx, self.outbox_rx = trio.open_memory_channel[OutgoingEvent](OUTBOX_SIZE)
@@ -298,19 +292,7 @@ class CounterSession:
                 kind=opportunity.tipo,
             )
         )
-        self._publish(
-            feed.RECOMMENDATION,
-            feed.recommendation_data(
-                balcao_id=self.balcao.id,
-                nome_balcao=self.balcao.nome_balcao,
-                regra=opportunity.rule_id,
-                tipo=opportunity.tipo,
-                mensagem=opportunity.mensagem,
-                produto=opportunity.produto,
-                id_interacao=interacao_id,
-                em=_now(),
-            ),
-        )
+        self.feed.recommended(opportunity, interacao_id)
 
     async def _commands(self) -> None:
         services = self.services
@@ -329,25 +311,7 @@ class CounterSession:
                 continue
             services.metrics.feedback.labels(feedback.result).inc()
             await self.outbox_tx.send(FeedbackOk(feedback.interaction_id, feedback.result))
-            self._publish(
-                feed.FEEDBACK,
-                feed.feedback_data(
-                    balcao_id=self.balcao.id,
-                    nome_balcao=self.balcao.nome_balcao,
-                    id_interacao=feedback.interaction_id,
-                    resultado=feedback.result,
-                    em=_now(),
-                ),
-            )
-
-    def _publish(self, kind: str, data: Mapping[str, Any]) -> None:
-        """To the chain's live feeds, here and (with Redis) on the other instances; never
-        waits; a bug there costs the event, not the session."""
-        services = self.services
-        with services.metrics.boundary.guard("ao_vivo_publish", str(self.balcao.id)):
-            services.feed.publish(self.balcao.cliente_id, kind, data)
-            if services.coord is not None:
-                services.coord.publish_feed(self.balcao.cliente_id, kind, dict(data))
+            self.feed.answered(feedback.interaction_id, feedback.result)
 
     async def _send(self, session_scope: trio.CancelScope) -> None:
         """The one writer. A peer that stops reading is dropped after ``ws_send_timeout_s``."""
