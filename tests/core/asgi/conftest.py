@@ -30,12 +30,12 @@ class Tls:
         return context
 
 
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+def issue_tls(folder: Path, *names: str) -> Tls:
+    """A fresh trustme CA and a certificate for ``names`` (default ``127.0.0.1`` and
+    ``localhost``), written as PEM files under ``folder``; skips without trustme."""
     trustme = pytest.importorskip("trustme", reason="trustme (extra de teste) não instalado")
-    folder = tmp_path_factory.mktemp("tls")
     ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert = ca.issue_cert(*(names or ("127.0.0.1", "localhost")))
     files = Tls(ca, folder / "cert.pem", folder / "key.pem", folder / "ca.pem")
     cert.cert_chain_pems[0].write_to_path(str(files.certfile))
     for extra in cert.cert_chain_pems[1:]:
@@ -43,6 +43,11 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     cert.private_key_pem.write_to_path(str(files.keyfile))
     ca.cert_pem.write_to_path(str(files.ca_file))
     return files
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    return issue_tls(tmp_path_factory.mktemp("tls"))
 
 
 @dataclasses.dataclass
