@@ -69,22 +69,25 @@ async def test_bad_messages_get_erro_and_socket_stays_open(server):
     _, api_key = await register(server.port)
     async with open_websocket_url(server.ws_url) as ws:
         await auth(ws, api_key)
-        for text, fragment in [
-            ("isto não é json", "JSON"),
-            ('{"comando": "voar"}', "Comando desconhecido"),
+        for text, fragment, code in [
+            ("isto não é json", "JSON", "json_invalido"),
+            ('{"comando": "voar"}', "Comando desconhecido", "comando_desconhecido"),
             (
                 '{"comando": "feedback", "id_interacao": "nao-existe", '
                 '"resultado": "venda_perdida"}',
                 "desconhecida",
+                "feedback_recusado",
             ),
             (
                 '{"comando": "feedback", "id_interacao": "x", "resultado": "talvez"}',
                 "Resultado inválido",
+                "resultado_invalido",
             ),
         ]:
             await ws.send_message(text)
             reply = await next_json(ws)
             assert reply["comando"] == "erro" and fragment in reply["mensagem"]
+            assert reply["codigo"] == code
         await ws.send_message(b"\x01")  # odd-length audio is fine, too
         await ws.send_message('{"comando": "voar"}')
         assert (await next_json(ws))["comando"] == "erro"
@@ -115,6 +118,7 @@ async def test_speech_to_recommendation_to_feedback(server, scripted):
         await ws.send_message(feedback(rec["id_interacao"], "venda_perdida"))
         again = await next_json(ws)
         assert again["comando"] == "erro" and "já registrado" in again["mensagem"]
+        assert again["codigo"] == "feedback_ja_registrado"  # what a client tests, not the text
         # the cooldown: the repeated complaint in later decodes gave no second recommendation
         with trio.move_on_after(0.5):
             extra = await ws.get_message()
@@ -154,6 +158,7 @@ async def test_another_counters_interaction_is_unknown(server):
         await ws.send_message(feedback(iid, "venda_realizada"))
         reply = await next_json(ws)
         assert reply["comando"] == "erro" and "desconhecida" in reply["mensagem"]
+        assert reply["codigo"] == "feedback_recusado"
 
 
 async def test_graceful_shutdown_closes_with_1001(nursery, tmp_path):

@@ -196,6 +196,7 @@ async def test_bad_messages_get_erro_and_feedback_is_recorded(balto: BaltoTls) -
         await ws.send_message(json.dumps(feedback))
         again = await next_json(ws, WAIT_S)
         assert again["comando"] == "erro" and "já registrado" in again["mensagem"]
+        assert again["codigo"] == "feedback_ja_registrado"
 
 
 @pytest.mark.skipif(not espeak_available(), reason="espeak-ng ausente")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from balto.core.errors import BadRequest, Conflict, NotFound, StorageError
 from balto.counter.ws import events as e
 from balto.counter.ws import protocol as p
 
@@ -45,8 +46,8 @@ from balto.counter.ws import protocol as p
             '{"comando": "feedback_ok", "id_interacao": "i-1", "resultado": "venda_realizada"}',
         ),
         (
-            e.ErrorMessage("Sessão já autenticada"),
-            '{"comando": "erro", "mensagem": "Sessão já autenticada"}',
+            e.ErrorMessage("Sessão já autenticada", e.ErrorCode.ALREADY_AUTHENTICATED),
+            '{"comando": "erro", "mensagem": "Sessão já autenticada", "codigo": "ja_autenticado"}',
         ),
     ],
     ids=["auth_ok", "recomendar", "encaminhar", "feedback_ok", "erro"],
@@ -56,8 +57,31 @@ def test_exact_wire_json(event, wire):
 
 
 def test_encoded_text_is_json_with_quotes_escaped():
-    text = e.encode(e.ErrorMessage('Comando desconhecido: "x"\n'))
-    assert json.loads(text) == {"comando": "erro", "mensagem": 'Comando desconhecido: "x"\n'}
+    text = e.encode(e.ErrorMessage('Comando desconhecido: "x"\n', e.ErrorCode.UNKNOWN_COMMAND))
+    assert json.loads(text) == {
+        "comando": "erro",
+        "mensagem": 'Comando desconhecido: "x"\n',
+        "codigo": "comando_desconhecido",
+    }
+
+
+def test_error_codes_are_unique_lowercase_words():
+    codes = [code.value for code in e.ErrorCode]
+    assert len(set(codes)) == len(codes)
+    assert all(code.isascii() and code == code.lower() and " " not in code for code in codes)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (Conflict("Feedback já registrado para a interação i-1"), "feedback_ja_registrado"),
+        (BadRequest("Interação desconhecida: i-1"), "feedback_recusado"),
+        (NotFound("Interação desconhecida: i-1"), "feedback_recusado"),
+        (StorageError("Falha ao gravar o feedback: disco cheio"), "falha_no_servidor"),
+    ],
+)
+def test_a_refused_feedback_keeps_the_stores_text_and_gets_a_code(error, code):
+    assert e.feedback_refused(error) == e.ErrorMessage(error.message, e.ErrorCode(code))
 
 
 def test_events_are_frozen():

@@ -107,25 +107,30 @@ def test_declared_rate_is_resampled_to_16k():
 
 
 @pytest.mark.parametrize(
-    ("text", "fragment"),
+    ("text", "fragment", "code"),
     [
-        ("{", "JSON"),
-        ('"x"', "objeto"),
-        ('{"comando": "dançar"}', "Comando desconhecido"),
-        ('{"sem": "comando"}', "comando"),
-        ('{"comando": "auth", "api_key": "k"}', "já autenticada"),
-        ('{"comando": "feedback", "resultado": "venda_realizada"}', "id_interacao"),
+        ("{", "JSON", "json_invalido"),
+        ('"x"', "objeto", "json_invalido"),
+        ('{"comando": "dançar"}', "Comando desconhecido", "comando_desconhecido"),
+        ('{"sem": "comando"}', "comando", "comando_invalido"),
+        ('{"comando": "auth", "api_key": "k"}', "já autenticada", "ja_autenticado"),
+        (
+            '{"comando": "feedback", "resultado": "venda_realizada"}',
+            "id_interacao",
+            "id_interacao_invalido",
+        ),
         (
             '{"comando": "feedback", "id_interacao": "x", "resultado": "talvez"}',
             "Resultado inválido",
+            "resultado_invalido",
         ),
     ],
 )
-def test_bad_text_after_auth_is_an_error_reply_and_session_stays(text, fragment):
+def test_bad_text_after_auth_is_an_error_reply_and_session_stays(text, fragment, code):
     proto = authed()
     action = proto.receive_text(text)
     assert isinstance(action, p.Reply) and isinstance(action.event, e.ErrorMessage)
-    assert fragment in action.event.message
+    assert fragment in action.event.message and action.event.code.value == code
     assert proto.phase is p.Phase.ACTIVE
 
 

@@ -4,7 +4,9 @@ Every text message the server writes is one of the frozen events below, and :fun
 the only place that knows the wire spelling. The wire keeps the seed's field names
 (``comando``, ``mensagem``, ``id_interacao``, ``produto``, ``categoria``, ``gatilho``,
 ``resultado``, ``sample_rate``, ``balcao``), plus ``tipo`` on ``recomendar`` ("sugerir" or
-"encaminhar"; a referral's ``produto`` is ""); the events use English names.
+"encaminhar"; a referral's ``produto`` is "") and ``codigo`` on ``erro`` (an
+:class:`ErrorCode`'s value: what a client tests, never the Portuguese ``mensagem``); the events
+use English names.
 
 A socket the server closes carries a :class:`CloseReason`: the close code, a stable machine
 name (the member's ``label``: metric labels, logs) and the Portuguese text the peer reads.
@@ -17,6 +19,8 @@ import enum
 import json
 from typing import Any
 
+from balto.core.errors import BaltoError, ClientError, Conflict
+
 __all__ = [
     "GOING_AWAY",
     "INVALID_DATA",
@@ -24,11 +28,13 @@ __all__ = [
     "TRY_AGAIN_LATER",
     "AuthOk",
     "CloseReason",
+    "ErrorCode",
     "ErrorMessage",
     "FeedbackOk",
     "OutgoingEvent",
     "Recommendation",
     "encode",
+    "feedback_refused",
 ]
 
 GOING_AWAY = 1001
@@ -89,11 +95,40 @@ class FeedbackOk:
     result: str
 
 
+class ErrorCode(enum.Enum):
+    """Why a command was refused: the ``codigo`` of an ``erro``, stable across versions."""
+
+    INVALID_JSON = "json_invalido"
+    ALREADY_AUTHENTICATED = "ja_autenticado"
+    BAD_COMMAND = "comando_invalido"
+    UNKNOWN_COMMAND = "comando_desconhecido"
+    BAD_INTERACTION_ID = "id_interacao_invalido"
+    BAD_RESULT = "resultado_invalido"
+    #: Unknown id, or another counter's: the feedback names nothing this counter may answer.
+    FEEDBACK_REFUSED = "feedback_recusado"
+    #: The interaction already has a result: a resent feedback (its answer was lost) lands here.
+    FEEDBACK_ALREADY_RECORDED = "feedback_ja_registrado"
+    #: The server could not store it now; sending it again later may work.
+    SERVER_FAULT = "falha_no_servidor"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ErrorMessage:
     """A command was refused; the session stays open."""
 
     message: str
+    code: ErrorCode
+
+
+def feedback_refused(exc: BaltoError) -> ErrorMessage:
+    """The ``erro`` for a feedback the store refused (``Conflict``: it already has one)."""
+    if isinstance(exc, Conflict):
+        code = ErrorCode.FEEDBACK_ALREADY_RECORDED
+    elif isinstance(exc, ClientError):
+        code = ErrorCode.FEEDBACK_REFUSED
+    else:  # a ServerFault (storage unavailable), or any error of ours that is not the peer's
+        code = ErrorCode.SERVER_FAULT
+    return ErrorMessage(exc.message, code)
 
 
 OutgoingEvent = AuthOk | Recommendation | FeedbackOk | ErrorMessage
@@ -129,4 +164,4 @@ def _wire(event: OutgoingEvent) -> dict[str, Any]:
                 "resultado": event.result,
             }
         case ErrorMessage():
-            return {"comando": "erro", "mensagem": event.message}
+            return {"comando": "erro", "mensagem": event.message, "codigo": event.code.value}

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from balto.core.errors import BaltoError, ClientError
 from balto.core.json_input import InvalidJson, JsonLimits, decode_json, decode_json_object
 from balto.counter.audio.pcm import PcmDecoder
-from balto.counter.ws.events import AuthOk, CloseReason, ErrorMessage, OutgoingEvent
+from balto.counter.ws.events import AuthOk, CloseReason, ErrorCode, ErrorMessage, OutgoingEvent
 
 RESULTS = ("venda_realizada", "venda_perdida")
 AUTH_FIELDS = {"comando", "api_key", "sample_rate"}
@@ -218,15 +218,15 @@ class CounterProtocol:
         try:
             message = decode_json_object(text, COMMAND_LIMITS)
         except InvalidJson as exc:
-            return _refuse(exc.message)
+            return _refuse(ErrorCode.INVALID_JSON, exc.message)
         command = message.get("comando")
         if command == "feedback":
             return self._feedback(message)
         if command == "auth":
-            return _refuse("Sessão já autenticada")
+            return _refuse(ErrorCode.ALREADY_AUTHENTICATED, "Sessão já autenticada")
         if not isinstance(command, str):
-            return _refuse("Campo 'comando' ausente ou inválido")
-        return _refuse(f"Comando desconhecido: {command}")
+            return _refuse(ErrorCode.BAD_COMMAND, "Campo 'comando' ausente ou inválido")
+        return _refuse(ErrorCode.UNKNOWN_COMMAND, f"Comando desconhecido: {command}")
 
     def _feedback(self, message: dict[str, Any]) -> Reply | Feedback:
         interaction_id = message.get("id_interacao")
@@ -235,12 +235,14 @@ class CounterProtocol:
             or not interaction_id.strip()
             or len(interaction_id) > MAX_INTERACTION_ID
         ):
-            return _refuse("Campo 'id_interacao' ausente ou inválido")
+            return _refuse(ErrorCode.BAD_INTERACTION_ID, "Campo 'id_interacao' ausente ou inválido")
         result = message.get("resultado")
         if result not in RESULTS:
-            return _refuse("Resultado inválido: use venda_realizada ou venda_perdida")
+            return _refuse(
+                ErrorCode.BAD_RESULT, "Resultado inválido: use venda_realizada ou venda_perdida"
+            )
         return Feedback(interaction_id.strip(), str(result))
 
 
-def _refuse(message: str) -> Reply:
-    return Reply(ErrorMessage(message))
+def _refuse(code: ErrorCode, message: str) -> Reply:
+    return Reply(ErrorMessage(message, code))

@@ -30,7 +30,13 @@ from balto.counter.metrics import CounterMetrics
 from balto.counter.pipeline import counter_pipeline
 from balto.counter.store import Balcao, Store
 from balto.counter.ws import protocol
-from balto.counter.ws.events import ErrorMessage, FeedbackOk, OutgoingEvent, Recommendation, encode
+from balto.counter.ws.events import (
+    FeedbackOk,
+    OutgoingEvent,
+    Recommendation,
+    encode,
+    feedback_refused,
+)
 from balto.counter.ws.intake import AudioIntake
 from balto.counter.ws.live import LiveSessions
 from balto.counter.ws.rules_cache import RulesCache
@@ -307,7 +313,7 @@ class CounterSession:
             except BaltoError as exc:
                 if isinstance(exc, StorageError):
                     services.metrics.storage_failures.inc()
-                await self.outbox_tx.send(ErrorMessage(exc.message))
+                await self.outbox_tx.send(feedback_refused(exc))
                 continue
             services.metrics.feedback.labels(feedback.result).inc()
             await self.outbox_tx.send(FeedbackOk(feedback.interaction_id, feedback.result))
