@@ -195,48 +195,6 @@ async def test_a_wrong_key_from_a_link_is_refused_and_a_referral_looks_apart(
         await page.wait_for(phase_is("sem_chave"))
         assert await page.evaluate("document.activeElement.id") == "chave"
 
-        # The page's pure parts: the phase table refuses what it lacks; backoff grows.
-        checks = await page.evaluate(
-            """import('/balcao/estado.js').then(e => {
-              let refused = '';
-              try { e.proxima('conectado', 'auth_ok'); } catch (err) { refused = err.name; }
-              return {
-                refused,
-                waits: [0, 1, 2, 3, 10].map(n => e.esperaMs(n, 0.5)),
-                fragment: [e.chaveDoFragmento('#chave=%20a%2Bb%20'), e.chaveDoFragmento('#x=1')],
-                wrong: e.motivoDoFechamento(1008, 'api_key inválida').evento,
-                full: e.motivoDoFechamento(1013, 'Servidor lotado').evento,
-              };
-            })"""
-        )
-        # An ``erro`` answers the oldest feedback in flight: shown on its card, buttons back.
-        answered = await page.evaluate(
-            """import('/balcao/cartoes.js').then(({Cartoes}) => {
-              const list = document.createElement('div');
-              const sent = [];
-              const cards = new Cartoes(list, (m) => (sent.push(m), true));
-              cards.mostrar({id_interacao: 'x1', mensagem: 'Sugerir X', produto: 'X',
-                             tipo: 'sugerir'});
-              list.querySelector('button.vendeu').click();
-              const sending = list.querySelector('button.vendeu').disabled;
-              cards.erro({comando: 'erro', mensagem: 'Feedback já registrado'});
-              return {sent, sending, again: !list.querySelector('button.vendeu').disabled,
-                      line: list.querySelector('.situacao').textContent};
-            })"""
-        )
-        assert answered == {
-            "sent": [{"comando": "feedback", "id_interacao": "x1", "resultado": "venda_realizada"}],
-            "sending": True,
-            "again": True,
-            "line": "Não registrado: Feedback já registrado",
-        }
-        assert checks == {
-            "refused": "Error",
-            "waits": [1000, 2000, 4000, 8000, 30000],
-            "fragment": ["a+b", None],
-            "wrong": "recusada",
-            "full": "caiu",
-        }
         assert await page.csp_violations() == []
         assert page.problems == []
 

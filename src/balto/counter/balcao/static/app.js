@@ -3,7 +3,7 @@
 
 import { Cartoes } from "./cartoes.js";
 import { Conexao } from "./conexao.js";
-import { PHASES, chaveDoFragmento, nivel } from "./estado.js";
+import { PHASES, chaveDoFragmento, nivel, textoEspera } from "./estado.js";
 import { Microfone, MicrofoneErro, novoContexto } from "./microfone.js";
 
 const STORAGE_KEY = "balto.balcao.chave";
@@ -50,18 +50,30 @@ function showForm(message) {
   $("chave").focus();
 }
 
+// The countdown of the waiting phase; any phase change stops it.
+let countdown = null;
+
+function countDown(line, texto, esperaMs) {
+  const until = performance.now() + esperaMs;
+  const tick = () => {
+    line.textContent = textoEspera(texto, until - performance.now());
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
+
 function showPhase({ fase, texto, esperaMs }) {
   const line = $("conexao");
   line.dataset.fase = fase;
+  clearInterval(countdown);
+  countdown = null;
   let text = PHASE_TEXT[fase];
   if (fase === PHASES.CONECTADO && texto) {
     text = `Conectado — ${texto}`;
     $("nome-balcao").textContent = texto;
   }
-  if (fase === PHASES.ESPERANDO) {
-    text = `${texto} Tentando de novo em ${Math.max(1, Math.round(esperaMs / 1000))} s…`;
-  }
-  line.textContent = text;
+  if (fase === PHASES.ESPERANDO) countDown(line, texto, esperaMs);
+  else line.textContent = text;
   if (fase === PHASES.SEM_CHAVE) $("nome-balcao").textContent = "Balcão";
   if (fase === PHASES.CHAVE_RECUSADA) showForm(texto);
   if (fase === PHASES.CONECTADO) {

@@ -4,9 +4,14 @@
 //
 // The server answers the feedback commands in the order it receives them (feedback_ok with
 // the id, or erro without one), so the ids waiting for an answer form a queue.
+//
+// A feedback resent after the connection fell may find the first one stored (its feedback_ok
+// was lost with the socket): the server answers erro with codigo "feedback_ja_registrado"
+// (README, WebSocket), and the card shows it as registered, not as a failure.
 
 const MAX_CARDS = 4;
 const RESULTS = { venda_realizada: "Vendeu", venda_perdida: "Não vendeu" };
+export const JA_REGISTRADO = "feedback_ja_registrado";
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -76,6 +81,9 @@ export class Cartoes {
     this.waiting.push(id);
     this.travar(card, true);
     card.dataset.enviado = result;
+    // Every answer sent for this card, in case a lost one was stored (see ``jaRegistrado``).
+    const sent = new Set((card.dataset.enviados || "").split(" ").filter(Boolean));
+    card.dataset.enviados = [...sent.add(result)].join(" ");
     this.situacao(card, `Enviando “${RESULTS[result]}”…`, "enviando");
   }
 
@@ -94,10 +102,24 @@ export class Cartoes {
     this.waiting = this.waiting.filter((id) => id !== message.id_interacao);
     const card = this.cartao(message.id_interacao);
     if (card === null) return;
-    card.dataset.resultado = message.resultado;
+    this.registrado(card, message.resultado);
+  }
+
+  registrado(card, result) {
+    card.dataset.resultado = result;
     delete card.dataset.enviado;
     card.classList.add("respondido");
-    this.situacao(card, `Registrado: ${RESULTS[message.resultado]} ✓`, "ok");
+    this.travar(card, true);
+    const text = RESULTS[result] ? `Registrado: ${RESULTS[result]} ✓`
+      : "Já registrado ✓ (vale a primeira resposta que chegou ao servidor)";
+    this.situacao(card, text, "ok");
+  }
+
+  // The server already had an answer for the card. If the page only ever sent one result for
+  // it, that is the one stored; after different ones it cannot tell which arrived first.
+  jaRegistrado(card) {
+    const sent = (card.dataset.enviados || "").split(" ").filter(Boolean);
+    this.registrado(card, sent.length === 1 ? sent[0] : "registrado");
   }
 
   // An ``erro`` answers the oldest feedback still waiting, if any; true if it did.
@@ -105,6 +127,10 @@ export class Cartoes {
     const id = this.waiting.shift();
     const card = id === undefined ? null : this.cartao(id);
     if (card === null) return false;
+    if (message.codigo === JA_REGISTRADO) {
+      this.jaRegistrado(card);
+      return true;
+    }
     delete card.dataset.enviado;
     this.travar(card, false);
     this.situacao(card, `Não registrado: ${message.mensagem}`, "erro");

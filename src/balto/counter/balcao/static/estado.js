@@ -73,6 +73,13 @@ export function esperaMs(attempt, random) {
   return Math.round(plain * (0.8 + 0.4 * random));
 }
 
+// The waiting line, counted down each second until the next try: whole seconds, rounded up
+// (at least 1: "0 s" would read as stuck while the socket opens).
+export function textoEspera(texto, restanteMs) {
+  const seconds = Math.max(1, Math.ceil(restanteMs / 1000));
+  return `${texto} Tentando de novo em ${seconds} s…`;
+}
+
 // The key in "#chave=<api_key>", or null; the fragment never reaches the server.
 export function chaveDoFragmento(hash) {
   if (!hash || hash.length < 2) return null;
