@@ -63,6 +63,19 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
+# Injected before the page's scripts: addModule rejects while ``__falharCaptura`` is true.
+FAILING_WORKLET = """
+window.__falharCaptura = true;
+const realAddModule = AudioWorklet.prototype.addModule;
+AudioWorklet.prototype.addModule = function (...args) {
+  if (window.__falharCaptura) {
+    return Promise.reject(new DOMException("Unable to load a worklet's module.", "AbortError"));
+  }
+  return realAddModule.apply(this, args);
+};
+"""
+
+
 def write_wav(path: Path, audio: np.ndarray) -> Path:
     """16-bit PCM mono at 16 kHz, the kind Chromium's fake capture reads."""
     with wave.open(str(path), "wb") as out:
@@ -225,6 +238,27 @@ async def test_a_blocked_microphone_is_explained(server: RunningServer, tmp_path
         assert await page.csp_violations() == []
         assert page.problems == []
     print(f"screenshot: {shot}")
+
+
+async def test_a_capture_module_that_did_not_load_can_be_tried_again(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    port = server.port
+    wav = write_wav(tmp_path / "silencio.wav", silence(1.0))
+    async with open_page(tmp_path / "perfil", flags=fake_microphone(wav)) as page:
+        # The worklet's script fails to load, as Chromium reports it when the server is down
+        # at that moment (an AbortError from addModule).
+        await page.send("Page.addScriptToEvaluateOnNewDocument", {"source": FAILING_WORKLET})
+        await page.goto(f"http://127.0.0.1:{port}/balcao")
+        await page.wait_for(f"{text_of('#microfone-erro')}.includes('captura de áudio')")
+        assert await page.evaluate(text_of("#microfone-estado")) == "Microfone desligado"
+        assert await page.evaluate("!document.getElementById('ligar').hidden")
+        # Back: "Ligar o microfone" asks again and the microphone runs.
+        await page.evaluate("window.__falharCaptura = false")
+        await microphone_on(page)
+        assert await page.evaluate(text_of("#microfone-erro")) == ""
+        assert await page.csp_violations() == []
+        assert page.problems == []
 
 
 async def test_a_complaint_in_a_natural_voice_becomes_a_card_that_records_the_sale(

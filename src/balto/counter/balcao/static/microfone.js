@@ -74,7 +74,16 @@ export class Microfone {
       } catch (error) {
         throw new MicrofoneErro(explicar(error));
       }
-      await this.context.audioWorklet.addModule("/balcao/captura.js");
+      try {
+        await this.context.audioWorklet.addModule("/balcao/captura.js");
+      } catch {
+        // The page's own module did not load (the server restarting, the network gone):
+        // let the microphone go and let the person try again.
+        for (const track of this.stream.getTracks()) track.stop();
+        this.stream = null;
+        throw new MicrofoneErro("Não foi possível carregar a captura de áudio do Balto " +
+          "(sem conexão com o servidor?). Toque em \u201cLigar o microfone\u201d para tentar de novo.");
+      }
       const frame = Math.round(this.context.sampleRate * FRAME_S);
       this.node = new AudioWorkletNode(this.context, "balto-captura", {
         numberOfInputs: 1,
