@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import trio
@@ -29,6 +29,27 @@ from balto.counter.store.sessions import NewSession
 from balto.counter.ws.session import CounterServices
 
 NO_STORE = (("Cache-Control", "no-store"),)  # a chain's data: no cache keeps a copy
+
+
+class Report(Protocol):
+    def wire(self) -> dict[str, Any]: ...
+    def csv_text(self) -> str: ...
+    def csv_filename(self) -> str: ...
+
+
+def report_answer(report: Report, output_format: str) -> Response:
+    """A report as JSON, or with ``formato=csv`` as a CSV download."""
+    if output_format == "csv":
+        disposition = f'attachment; filename="{report.csv_filename()}"'
+        return Response(
+            200,
+            report.csv_text().encode("utf-8"),
+            content_type="text/csv; charset=utf-8",
+            headers=(*NO_STORE, ("Content-Disposition", disposition)),
+        )
+    return json_response(200, report.wire(), headers=NO_STORE)
+
+
 REVOKED_NOT_ANNOUNCED = (
     "Balcão revogado, mas as outras instâncias não foram avisadas (Redis inacessível): "
     "repita a revogação"
@@ -240,15 +261,7 @@ class AdminApi:
             partial(build_report, rows, query, self.zone, self.zone_name),
             limiter=self.services.admin_threads,
         )
-        if query.format == "csv":
-            disposition = f'attachment; filename="{report.csv_filename()}"'
-            return Response(
-                200,
-                report.csv_text().encode("utf-8"),
-                content_type="text/csv; charset=utf-8",
-                headers=(*NO_STORE, ("Content-Disposition", disposition)),
-            )
-        return json_response(200, report.wire(), headers=NO_STORE)
+        return report_answer(report, query.format)
 
     async def _cliente(self, request: Request) -> Cliente:
         return await self.keys.chain_of(request)

@@ -19,7 +19,7 @@ import csv
 import dataclasses
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from balto.core.errors import BadRequest
@@ -30,6 +30,7 @@ from balto.counter.admin.report import (
     csv_cell,
     date_range,
     single_values,
+    utc_day_bounds,
 )
 from balto.counter.admin.stats import fisher_exact, homogeneity_test, min_expected
 from balto.counter.detect import RuleSet
@@ -60,14 +61,7 @@ class ExperimentsQuery:
     format: str = "json"
 
     def utc_bounds(self, zone: tzinfo) -> tuple[str, str]:
-        """[start, end) in UTC, shaped as the stored times (ISO 8601, milliseconds)."""
-        start = datetime.combine(self.first_day, time(), zone)
-        end = datetime.combine(self.last_day + timedelta(days=1), time(), zone)
-        return _iso_utc(start), _iso_utc(end)
-
-
-def _iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+        return utc_day_bounds(self.first_day, self.last_day, zone)
 
 
 def parse_query(query: Mapping[str, Sequence[str]], today: date) -> ExperimentsQuery:

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import trio
 
-from balto.core.http.messages import Request, Response, json_response
+from balto.core.http.messages import Request, Response
 from balto.core.http.router import Router
-from balto.counter.admin.api import NO_STORE, ChainKeys
+from balto.counter.admin.api import ChainKeys, report_answer
 from balto.counter.admin.experiments import build_experiments, parse_query
 from balto.counter.ws.session import CounterServices
 
@@ -40,12 +40,4 @@ class ExperimentsApi:
             partial(build_experiments, rows, rules, query, self.zone_name),
             limiter=self.services.admin_threads,
         )
-        if query.format == "csv":
-            disposition = f'attachment; filename="{report.csv_filename()}"'
-            return Response(
-                200,
-                report.csv_text().encode("utf-8"),
-                content_type="text/csv; charset=utf-8",
-                headers=(*NO_STORE, ("Content-Disposition", disposition)),
-            )
-        return json_response(200, report.wire(), headers=NO_STORE)
+        return report_answer(report, query.format)

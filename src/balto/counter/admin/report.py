@@ -60,10 +60,7 @@ class ReportQuery:
     format: str = "json"
 
     def utc_bounds(self, zone: tzinfo) -> tuple[str, str]:
-        """[start, end) in UTC, shaped as the stored times (ISO 8601, milliseconds)."""
-        start = datetime.combine(self.first_day, time(), zone)
-        end = datetime.combine(self.last_day + timedelta(days=1), time(), zone)
-        return _iso_utc(start), _iso_utc(end)
+        return utc_day_bounds(self.first_day, self.last_day, zone)
 
 
 class Fact(NamedTuple):
@@ -226,6 +223,14 @@ def _date(one: Mapping[str, str], name: str) -> date | None:
         years = f"anos de {FIRST_YEAR} a {LAST_YEAR}"
         raise BadRequest(f"Parâmetro '{name}' fora do intervalo: {years}")
     return day
+
+
+def utc_day_bounds(first_day: date, last_day: date, zone: tzinfo) -> tuple[str, str]:
+    """[start, end) of the local days ``first_day``..``last_day`` (inclusive) in ``zone``, in
+    UTC and shaped as the stored times (ISO 8601, milliseconds)."""
+    start = datetime.combine(first_day, time(), zone)
+    end = datetime.combine(last_day + timedelta(days=1), time(), zone)
+    return _iso_utc(start), _iso_utc(end)
 
 
 def _iso_utc(moment: datetime) -> str:
