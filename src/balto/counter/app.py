@@ -267,6 +267,7 @@ async def _open_balto(
         workers=config.asr_worker_count,
         metrics=metrics,
         max_pending_per_owner=config.asr_max_pending_per_counter,
+        finals_first=config.asr_finals_first,
     )
     rules, live, feed = RulesCache(), LiveSessions(), FeedHub(config.ao_vivo_buffer_events)
     admin_threads = trio.CapacityLimiter(1)

@@ -90,6 +90,7 @@ class CounterConfig:
     asr_threads_per_worker: int = 2
     asr_beam_size: int = 1  # 1: greedy; 5: beam search, ~1.35x the CPU for fewer errors
     asr_max_pending_per_counter: int = 4  # decode jobs queued per counter; older ones dropped
+    asr_finals_first: bool = False  # the pool decodes ended utterances before interims
     asr_max_lag_s: float = 5.0  # an utterance ending further behind the live stream is skipped
     # When to decode (python -m bench.cost compares policies; README "Desempenho"): every
     # asr_interim_every_s of talk (0: never); at a pause of asr_pause_interim_s (0: never)

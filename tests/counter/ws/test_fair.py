@@ -33,3 +33,19 @@ def test_an_owner_never_has_more_than_max_pending():
     q.put(job("b", "g1"))
     assert len(q) == 3
     assert [q.get().payload for _ in range(3)] == ["f2", "g1", "f3"]
+
+
+def test_finals_first_takes_an_ended_utterance_before_talk_in_progress():
+    for finals_first, expected in ((False, ["a-i", "b-f", "c-f"]), (True, ["b-f", "c-f", "a-i"])):
+        q = FairQueue(finals_first=finals_first)
+        q.put(job("a", "a-i", interim=True))
+        q.put(job("b", "b-f"))
+        q.put(job("c", "c-f"))
+        assert [q.get().payload for _ in range(3)] == expected
+    # among finals, owners still take turns; with only interims waiting, round robin as before
+    q = FairQueue(finals_first=True)
+    q.put(job("a", "a-f1"))
+    q.put(job("a", "a-f2"))
+    q.put(job("b", "b-f1"))
+    q.put(job("c", "c-i", interim=True))
+    assert [q.get().payload for _ in range(4)] == ["a-f1", "b-f1", "a-f2", "c-i"]

@@ -1,6 +1,9 @@
 """A fair job queue: round-robin across owners (sockets), so one talkative counter cannot
 starve the others. An owner's pending interim job is replaced by its newer job, and an owner
-never has more than ``max_pending`` jobs waiting (the oldest go first). No I/O."""
+never has more than ``max_pending`` jobs waiting (the oldest go first). With ``finals_first``
+an owner whose next job is a final goes before every owner whose next job is an interim (in
+turn among themselves): under load the utterance that ended is heard before talk in progress.
+No I/O."""
 
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ class Job(Generic[T]):
 
 
 class FairQueue(Generic[T]):
-    def __init__(self, *, max_pending: int = 4) -> None:
+    def __init__(self, *, max_pending: int = 4, finals_first: bool = False) -> None:
         if max_pending < 1:
             raise ValueError("max_pending must be >= 1")
         self.max_pending = max_pending
+        self.finals_first = finals_first
         self._queues: OrderedDict[Hashable, deque[Job[T]]] = OrderedDict()
 
     def __len__(self) -> int:
@@ -47,6 +51,10 @@ class FairQueue(Generic[T]):
         if not self._queues:
             return None
         owner, queue = next(iter(self._queues.items()))
+        if self.finals_first and queue[0].interim:
+            owner, queue = next(
+                ((o, q) for o, q in self._queues.items() if not q[0].interim), (owner, queue)
+            )
         job = queue.popleft()
         del self._queues[owner]
         if queue:

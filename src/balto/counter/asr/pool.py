@@ -40,11 +40,14 @@ class WhisperPool:
         workers: int,
         metrics: CounterMetrics,
         max_pending_per_owner: int = 4,
+        finals_first: bool = False,
     ) -> None:
         self._factory = factory
         self._workers = workers
         self._metrics = metrics
-        self._queue: FairQueue[_Pending] = FairQueue(max_pending=max_pending_per_owner)
+        self._queue: FairQueue[_Pending] = FairQueue(
+            max_pending=max_pending_per_owner, finals_first=finals_first
+        )
         self._queued = trio.Semaphore(0)
         self._limiter = trio.CapacityLimiter(workers)
         self._ready = trio.Event()
