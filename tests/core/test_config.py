@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from balto.core.config import ConfigError, HttpConfig
+from balto.core.config import ConfigError, HttpConfig, usable_cpus
 from balto.counter.config import CounterConfig
 from balto.partnumber.config import PartnumberConfig
 
@@ -97,9 +97,27 @@ def test_a_misspelled_override_is_refused() -> None:
 
 
 def test_asr_workers_follow_the_usable_cores_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr("balto.counter.config.usable_cpus", lambda: 8)
     assert CounterConfig.from_env({}).asr_worker_count == 4  # 2 threads each
     assert CounterConfig.from_env({"ASR_THREADS_PER_WORKER": "1"}).asr_worker_count == 8
     assert CounterConfig.from_env({"ASR_WORKERS": "3"}).asr_worker_count == 3
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr("balto.counter.config.usable_cpus", lambda: 1)
     assert CounterConfig.from_env({}).asr_worker_count == 1
+
+
+def test_usable_cpus_follow_a_container_quota(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(32)))
+    assert usable_cpus(tmp_path) == 32  # no cgroup files: the affinity
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert usable_cpus(tmp_path) == 32  # v2 without a limit
+    (tmp_path / "cpu.max").write_text("250000 100000\n")
+    assert usable_cpus(tmp_path) == 3  # --cpus=2.5: rounded up
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert usable_cpus(tmp_path) == 32  # v1 without a limit
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("200000\n")
+    assert usable_cpus(tmp_path) == 2
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("garbage\n")
+    assert usable_cpus(tmp_path) == 32

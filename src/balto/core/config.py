@@ -10,6 +10,7 @@ real type hints (``int``, ``float``, ``bool``, ``str``, ``Path``, ``TrustedProxi
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -35,6 +36,29 @@ class ConfigError(BaltoError):
 def environment(env: Mapping[str, str] | None) -> Mapping[str, str]:
     """``env``, or the process environment."""
     return os.environ if env is None else env
+
+
+def usable_cpus(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """The CPUs this process may use: its affinity, capped by a cgroup CPU quota (what a
+    container's ``--cpus`` sets: cgroup v2 ``cpu.max``, or v1 ``cpu.cfs_quota_us``)."""
+    count = len(os.sched_getaffinity(0))
+    quota = _cgroup_cpu_quota(cgroup_root)
+    return count if quota is None else max(1, min(count, math.ceil(quota)))
+
+
+def _cgroup_cpu_quota(root: Path) -> float | None:
+    """CPUs' worth of quota, or None when there is none (or it cannot be read)."""
+    try:
+        limit, period_v2 = (root / "cpu.max").read_text(encoding="ascii").split()[:2]
+        return None if limit == "max" else int(limit) / int(period_v2)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text(encoding="ascii"))
+        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +19,7 @@ from balto.core.config import (
     environment,
     fields_from_env,
     split_overrides,
+    usable_cpus,
 )
 from balto.core.redis.url import parse_redis_url
 
@@ -112,10 +112,11 @@ class CounterConfig:
     @property
     def asr_worker_count(self) -> int:
         """``asr_workers``, or with 0 one worker per ``asr_threads_per_worker`` cores this
-        process may use (README "Desempenho": 1 x 2 against 2 x 1 on 2 cores)."""
+        process may use, container quota included (README "Desempenho": 1 x 2 against 2 x 1
+        on 2 cores)."""
         if self.asr_workers:
             return self.asr_workers
-        return max(1, len(os.sched_getaffinity(0)) // self.asr_threads_per_worker)
+        return max(1, usable_cpus() // self.asr_threads_per_worker)
 
     @property
     def database_target(self) -> Path | str:
