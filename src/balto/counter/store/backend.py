@@ -16,6 +16,7 @@ connection's server process and of PostgreSQL itself.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -96,7 +97,9 @@ class Conn:
 
 
 class SqliteBackend:
-    """One SQLite file, one connection (``capacity`` 1: the store's thread is its only user)."""
+    """One SQLite file, one connection (``capacity`` 1: the store's thread is its only user),
+    lent to one caller at a time, so that a ``Database`` used directly from several threads
+    (the operator's commands, tests) never interleaves two transactions on it."""
 
     dialect = SQLITE
     capacity = 1
@@ -115,10 +118,12 @@ class SqliteBackend:
             self.raw.execute("PRAGMA foreign_keys = ON")
             self.raw.execute("PRAGMA busy_timeout = 5000")
         self._conn = Conn(self.raw, SQLITE)
+        self._lent = threading.RLock()
 
     @contextmanager
     def connection(self) -> Iterator[Conn]:
-        yield self._conn
+        with self._lent:
+            yield self._conn
 
     def describe(self) -> str:
         return str(self.path)
