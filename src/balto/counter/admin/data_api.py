@@ -9,18 +9,14 @@ change, needs the CSRF token when the cookie authenticates it (``ChainKeys``), a
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
-from balto.core.redis.client import RedisError
 from balto.counter.admin import data, sessions
 from balto.counter.admin.api import NO_STORE, ChainKeys
 from balto.counter.coord.messages import ChainDeleted
 from balto.counter.ws.session import CounterServices
-
-log = logging.getLogger(__name__)
 
 
 class DataApi:
@@ -75,12 +71,7 @@ class DataApi:
         """With Redis: the other instances close the chain's sockets and feeds too. The data
         is gone either way (this call cannot be repeated): a failure is logged and counted;
         their sessions of the deleted counters fail at their next write."""
-        coord = self.services.coord
-        if coord is None:
-            return
-        try:
-            await coord.announce(message)
-        except RedisError as exc:
-            log.error(
-                "chain %s deleted, other instances not told: %s", message.cliente_id, exc.message
+        if self.services.coord is not None:
+            await self.services.coord.announce_or_log(
+                message, f"chain {message.cliente_id} deleted"
             )

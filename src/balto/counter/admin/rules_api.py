@@ -9,7 +9,6 @@ it before their next decode.
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 
 import trio
@@ -17,15 +16,12 @@ import trio
 from balto.core.errors import NotFound
 from balto.core.http.messages import Request, Response, json_response
 from balto.core.http.router import Router
-from balto.core.redis.client import RedisError
 from balto.counter.admin import rules as wire
 from balto.counter.admin.api import NO_STORE, ChainKeys
 from balto.counter.coord.messages import RulesChanged
 from balto.counter.detect import RuleSet, find_opportunities, load_rules
 from balto.counter.store import RulesVersion
 from balto.counter.ws.session import CounterServices
-
-log = logging.getLogger(__name__)
 
 
 class RulesApi:
@@ -123,14 +119,9 @@ class RulesApi:
         either way: a failure is logged and counted (the answer stays 200); the others catch
         up when their subscription comes back (they read every chain's rules again then) or
         at their counters' next auth."""
-        coord = self.services.coord
-        if coord is None:
-            return
-        try:
-            await coord.announce(message)
-        except RedisError as exc:
-            log.error(
-                "rules of chain %s: other instances not told: %s", message.cliente_id, exc.message
+        if self.services.coord is not None:
+            await self.services.coord.announce_or_log(
+                message, f"rules of chain {message.cliente_id} changed"
             )
 
     def _answer(self, version: RulesVersion) -> Response:

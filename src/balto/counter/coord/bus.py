@@ -117,6 +117,15 @@ class Coordinator:
             self.metrics.coord_failures.labels(_kind(message)).inc()
             raise
 
+    async def announce_or_log(self, message: Message, what: str) -> None:
+        """Publish ``message`` for a change already written that the caller cannot repeat: a
+        Redis failure is logged (and counted by :meth:`announce`), not raised; the other
+        instances catch up from the store when their subscription comes back."""
+        try:
+            await self.announce(message)
+        except RedisError as exc:
+            log.error("%s, other instances not told: %s", what, exc.message)
+
     def announce_soon(self, message: Message) -> None:
         """Queue ``message`` for the publisher (never waits: dropped, counted, when full)."""
         try:
