@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Avalia o classificador de partnumbers")
     parser.add_argument("--conjunto", choices=("dev", "teste", "todos"), default="todos")
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--ncm", type=Path, default=None, help="tabela NCM em português")
     parser.add_argument("--erros", action="store_true", help="lista as posições erradas")
     parser.add_argument(
         "--independente",
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.independente:
         from bench import partnumber_independent
 
-        return partnumber_independent.main(fit=args.ajustar, cache_dir=args.cache_dir)
+        return partnumber_independent.main(fit=args.ajustar, cache_dir=args.cache_dir, ncm=args.ncm)
 
     started = time.perf_counter()
     classifier = Classifier.load(cache_dir=args.cache_dir)

@@ -47,7 +47,9 @@ class Row:
 def run(classifier: Classifier) -> list[Row]:
     rows: list[Row] = []
     for item, split in load():
-        headings, raw = classifier.raw_heading_confidence(item.description)
+        # The query's own subheading is hidden from the Portuguese table: the NCM/CEST
+        # queries come from tables that share its texts, and an EU text may be a translation.
+        headings, raw = classifier.raw_heading_confidence(item.description, hidden=item.subheading)
         rows.append(Row(item.source, split, item.heading, headings, raw))
     return rows
 
@@ -102,8 +104,8 @@ def report(rows: list[Row], calibration: Calibration) -> None:
     print(f"diagrama de confiabilidade: bench/resultados/{DIAGRAM.name}")
 
 
-def main(*, fit: bool, cache_dir: Path | None) -> int:
-    classifier = Classifier.load(cache_dir=cache_dir)
+def main(*, fit: bool, cache_dir: Path | None, ncm: Path | None) -> int:
+    classifier = Classifier.load(cache_dir=cache_dir, ncm_json=ncm)
     rows = run(classifier)
     calibration = classifier.calibration
     if fit:

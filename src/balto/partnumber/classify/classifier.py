@@ -206,13 +206,13 @@ class Classifier:
         )
 
     def raw_heading_confidence(
-        self, description: str, manufacturer: str | None = None
+        self, description: str, manufacturer: str | None = None, *, hidden: str | None = None
     ) -> tuple[list[str], float]:
         """The 3 best headings (as :meth:`top_codes`) and the uncalibrated score of the first:
-        what the evaluation fits the calibration on."""
+        what the evaluation fits the calibration on (``hidden``: see :meth:`SearchIndex.score`)."""
         translation = self.glossary.translate(description, self.index.vocabulary_en)
         query = self.index.embed_query(description, translation.segments)
-        scores = self._scores(query, manufacturer)
+        scores = self._scores(query, manufacturer, hidden)
         order = np.argsort(-scores)[: TOP_K * 20]
         headings = list(dict.fromkeys(self.index.sub_codes[int(i)][:4] for i in order))[:TOP_K]
         return headings, self._raw_mass(scores, headings[0])
@@ -227,9 +227,11 @@ class Classifier:
             return 0.0
         return round(self.calibration(self._raw_mass(scores, candidates[0].code[:4])), 4)
 
-    def _scores(self, query: Query, manufacturer: str | None) -> FloatArray:
+    def _scores(
+        self, query: Query, manufacturer: str | None, hidden: str | None = None
+    ) -> FloatArray:
         prior = self.catalog.chapter_prior(manufacturer)
-        return self.index.score(query, self.weights, prior).subheadings
+        return self.index.score(query, self.weights, prior, hidden=hidden).subheadings
 
     def _rank(self, scores: FloatArray, description: str, vector: FloatArray) -> list[Candidate]:
         logits = (scores - scores.max()) / TEMPERATURE
