@@ -49,7 +49,7 @@ async def test_a_manager_replaces_a_counters_key_from_the_panel(server, tmp_path
         await page.click(f"{online} button[data-trocar]")
         await page.wait_for("document.getElementById('confirmar-troca').open")
         await page.click("#confirmar-trocar")
-        with trio.fail_after(10), pytest.raises(ConnectionClosed) as closed:
+        with trio.fail_after(30), pytest.raises(ConnectionClosed) as closed:
             await ws.get_message()
         assert closed.value.reason.code == 1008
         assert closed.value.reason.reason == "api_key substituída por uma nova"
