@@ -16,8 +16,6 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-import numpy as np
-
 from balto.partnumber.classify.classifier import TOP_K, Classifier
 from balto.partnumber.classify.index import Query, Weights
 from bench.partnumber_sources import Item, load
@@ -55,8 +53,7 @@ def figures(classifier: Classifier, cases: list[Case], weights: Weights) -> tupl
     top1 = top3 = 0
     for case in cases:
         subs = index.score(case.query, weights, hidden=case.item.subheading).subheadings
-        order = np.argsort(-subs)[: TOP_K * 20]
-        headings = list(dict.fromkeys(index.sub_codes[int(i)][:4] for i in order))[:TOP_K]
+        headings = index.top_headings(subs, TOP_K)
         top1 += headings[0] == case.item.heading
         top3 += case.item.heading in headings
     return top1 / len(cases), top3 / len(cases)

@@ -213,8 +213,7 @@ class Classifier:
         translation = self.glossary.translate(description, self.index.vocabulary_en)
         query = self.index.embed_query(description, translation.segments)
         scores = self._scores(query, manufacturer, hidden)
-        order = np.argsort(-scores)[: TOP_K * 20]
-        headings = list(dict.fromkeys(self.index.sub_codes[int(i)][:4] for i in order))[:TOP_K]
+        headings = self.index.top_headings(scores, TOP_K)
         return headings, self._raw_mass(scores, headings[0])
 
     def _raw_mass(self, scores: FloatArray, heading: str) -> float:

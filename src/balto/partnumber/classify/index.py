@@ -162,6 +162,11 @@ class SearchIndex:
         sub_total = weights.sub_in_head * sub + head[self.sub_parent]
         return Scores(head.astype(np.float32), sub_total.astype(np.float32))
 
+    def top_headings(self, sub_scores: FloatArray, k: int) -> list[str]:
+        """The ``k`` best headings, in the order of their best subheading."""
+        order = np.argsort(-sub_scores)[: k * 20]
+        return list(dict.fromkeys(self.sub_codes[int(i)][:4] for i in order))[:k]
+
     def _chapter_best(self, head: FloatArray) -> FloatArray:
         """Each heading's chapter's best heading score: a heading of a chapter that has a
         strong match elsewhere gains over an isolated match in an unrelated chapter."""
