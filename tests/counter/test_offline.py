@@ -23,12 +23,12 @@ from balto.counter.detect import default_rules, load_rules
 from balto.counter.offline import (
     Transcription,
     load_recording,
-    merge_words,
     to_json,
     to_text,
     transcribe_recording,
 )
 from balto.counter.pipeline import DecodePolicy, counter_pipeline, decode_options
+from balto.counter.ws.transcript import merge_words
 from tests.counter.audio.speech_fixtures import needs_espeak, sentence
 
 pytestmark = needs_espeak
@@ -229,3 +229,18 @@ def test_a_windowed_policy_hears_each_stretch_once_and_keeps_the_whole_utterance
     # utterance once, plus one overlap per window (the final adds nothing: covered)
     assert decoded < segment.end_s - segment.start_s + 0.5 * len(whisper.calls) + 0.2
     assert segment.text == " ".join(f"parte {i}" for i in range(len(whisper.calls)))
+
+
+def test_a_complaint_split_between_two_windows_is_read_whole() -> None:
+    """A windowed decode hears only the audio after the last one (plus an overlap): the
+    detector reads the utterance's text so far, so "tô com uma dor" | "nas costas" fires."""
+    long = np.concatenate([sentence(0), quiet(0.45), sentence(1)])
+    audio = np.concatenate([quiet(0.5), long, quiet(1.5)])
+    policy = DecodePolicy(pause_interim_s=0.3, window_overlap_s=0.5, skip_covered_finals=True)
+    words = ["tô com uma dor", "nas costas"]
+    whisper = FakeWhisper(lambda i, s: words[i] if i < len(words) else "")
+    pipeline = counter_pipeline(CounterConfig.from_env({}), default_rules(), "pt", policy=policy)
+    result = transcribe_recording(load_recording(wav_bytes(audio)), whisper, pipeline)
+    assert len(whisper.calls) >= 2
+    assert [f.opportunity.rule_id for f in result.findings] == ["dor_costas_muscular"]
+    assert result.segments[0].text == "tô com uma dor nas costas"

@@ -184,3 +184,34 @@ async def test_session_outlives_the_http_request_deadline(nursery, tmp_path):
         await ws.send_message('{"comando": "voar"}')
         assert (await next_json(ws))["comando"] == "erro"
     running.lifecycle.stop()
+
+
+@needs_espeak
+async def test_windowed_decodes_of_one_complaint_are_read_whole(nursery, tmp_path):
+    """With windowed decodes (ASR_WINDOW_OVERLAP_S) each decode hears only what the last one
+    did not: a complaint split between two windows still reaches the detector whole."""
+    scripted = ScriptedTranscriber(["Estou com uma dor", "nas costas terrível."])
+    running = await start_server(
+        nursery,
+        tmp_path,
+        lambda: scripted,
+        scripted,
+        asr_interim_every_s=0.0,
+        asr_pause_interim_s=0.3,
+        asr_pause_interim_min_s=0.5,
+        asr_window_overlap_s=0.5,
+        store_transcripts=True,
+    )
+    _, api_key = await register(running.port)
+    speech = [synthesize("Estou com uma dor."), silence(0.45), synthesize("Nas costas, terrível.")]
+    pcm = to_pcm16(np.concatenate([silence(0.5), *speech, silence(1.5)]))
+    async with open_websocket_url(running.ws_url) as ws:
+        await auth(ws, api_key)
+        for offset in range(0, len(pcm), 3200):
+            await ws.send_message(pcm[offset : offset + 3200])
+        rec = await next_json(ws)
+        assert rec["comando"] == "recomendar" and "Dorflex" in rec["mensagem"]
+    assert len(scripted.calls) >= 2  # the complaint was heard in two windows
+    row = running.database().interacao(rec["id_interacao"])
+    assert row["transcricao"] == "Estou com uma dor nas costas terrível."
+    running.lifecycle.stop()

@@ -31,7 +31,6 @@ from balto.counter.audio.segmenter import DecodeJob
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.audio.wav import WavFormat, decode_wav
 from balto.counter.detect import Opportunity
-from balto.counter.detect.normalize import fold
 from balto.counter.pipeline import CounterPipeline
 from balto.counter.ws.scheduler import Decode
 
@@ -94,7 +93,7 @@ class Transcription:
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Heard:
     job: DecodeJob
-    text: str
+    text: str  # the utterance so far, as its decodes up to this one heard it
     opportunities: list[Opportunity]
 
 
@@ -155,44 +154,26 @@ def _decode_due(transcriber: Transcriber, pipeline: CounterPipeline, heard: list
         text = transcriber.transcribe(job.audio, pipeline.options)
         pipeline.scheduler.decoded(job)
         if text:
+            text = pipeline.transcript.heard(job, text)
             heard.append(_Heard(job, text, pipeline.detector.detect(text, job.ready_at_s)))
 
 
 def _utterances(heard: list[_Heard]) -> dict[int, Segment]:
-    """Each utterance's text from its decodes, in order.
-
-    A decode from the utterance's start (the final of a whole-utterance policy, or an interim)
-    replaces what came before it; a windowed decode continues it, the words its overlap
-    repeats dropped (:func:`merge_words`).
-    """
-    texts: dict[int, tuple[float, float, str]] = {}
+    """Each utterance as its last decode left it: what all its decodes heard, stitched
+    (:class:`balto.counter.ws.transcript.UtteranceTranscript`), from its first sample."""
+    spans: dict[int, tuple[float, float, str]] = {}
     for h in heard:
         job = h.job
-        earlier = texts.get(job.utterance_id)
-        if earlier is None or job.start_s <= earlier[0]:
-            texts[job.utterance_id] = (job.start_s, job.end_s, h.text)
-        else:
-            texts[job.utterance_id] = (earlier[0], job.end_s, merge_words(earlier[2], h.text))
+        start = (
+            min(job.start_s, spans[job.utterance_id][0])
+            if job.utterance_id in spans
+            else job.start_s
+        )
+        spans[job.utterance_id] = (start, job.end_s, h.text)
     return {
         utterance: Segment(max(0.0, start - LEAD_IN_S), end - LEAD_IN_S, text)
-        for utterance, (start, end, text) in texts.items()
+        for utterance, (start, end, text) in spans.items()
     }
-
-
-def merge_words(before: str, after: str, *, most: int = 8) -> str:
-    """``before`` continued by ``after``, less the longest run of words (up to ``most``) that
-    ends ``before`` and starts ``after`` again (compared case- and accent-blind)."""
-    head, tail = before.split(), after.split()
-    keys_head = [_word_key(w) for w in head]
-    keys_tail = [_word_key(w) for w in tail]
-    for size in range(min(most, len(head), len(tail)), 0, -1):
-        if keys_head[-size:] == keys_tail[:size]:
-            return " ".join(head + tail[size:])
-    return " ".join(head + tail)
-
-
-def _word_key(word: str) -> str:
-    return "".join(ch for ch in fold(word) if ch.isalnum())
 
 
 # -- output ---------------------------------------------------------------------------------

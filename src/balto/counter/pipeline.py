@@ -17,6 +17,7 @@ from balto.counter.audio.segmenter import Segmenter, SegmenterConfig
 from balto.counter.config import CounterConfig
 from balto.counter.detect import Detector, RuleSet
 from balto.counter.ws.scheduler import RecognitionScheduler
+from balto.counter.ws.transcript import UtteranceTranscript
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class CounterPipeline:
     scheduler: RecognitionScheduler
     detector: Detector
     options: DecodeOptions
+    transcript: UtteranceTranscript = dataclasses.field(default_factory=UtteranceTranscript)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

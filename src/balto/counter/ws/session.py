@@ -262,6 +262,7 @@ class CounterSession:
         self.pipeline.scheduler.decoded(job)
         if not text:
             return
+        text = self.pipeline.transcript.heard(job, text)
         # The chain may have replaced its rules (PUT /api/regras) since the last decode.
         self.chain_rules = self.services.rules.refresh(
             self.balcao.cliente_id, self.chain_rules, self.pipeline.detector
