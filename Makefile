@@ -8,12 +8,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: serve test setup native system-deps container-deps model ncm lint typecheck contracts pytest container-test bench quality clean
 
-serve: $(STAMP) model native
+serve: $(STAMP) model ncm native
 	$(BIN)/balto serve
 
-test: system-deps $(STAMP) model lint typecheck contracts pytest container-test
+test: system-deps $(STAMP) model ncm lint typecheck contracts pytest container-test
 
-setup: system-deps $(STAMP) model native
+setup: system-deps $(STAMP) model ncm native
 
 # espeak-ng synthesises the Portuguese test speech; sox converts audio for auto_test.py users;
 # chromium (headless) runs the panel's browser test (tests/e2e/test_panel_browser.py);

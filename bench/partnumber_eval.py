@@ -1,7 +1,10 @@
 """Accuracy of the classifier on the labelled evaluation set (``data/avaliacao.csv``).
 
-    python -m bench.partnumber_eval [--conjunto dev|teste|todos] [--erros]
+    python -m bench.partnumber_eval [--conjunto dev|teste|todos] [--erros] [--ncm TABELA]
     python -m bench.partnumber_eval --independente [--ajustar]   # see bench.partnumber_independent
+
+``--ncm``: as the service, the installed NCM table by default, ``nenhuma`` for none
+(:mod:`bench.partnumber_ncm`).
 
 The set is split in a ``dev`` half (used to tune weights and the confidence temperature) and a
 held-out ``teste`` half (never used for tuning). Prints, per half: heading (4-digit) and
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from balto.partnumber.classify.classifier import Classifier
 from balto.partnumber.classify.models import ClassifyRequest, Progress
+from bench import partnumber_ncm
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Avalia o classificador de partnumbers")
     parser.add_argument("--conjunto", choices=("dev", "teste", "todos"), default="todos")
     parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.add_argument("--ncm", type=Path, default=None, help="tabela NCM em português")
+    partnumber_ncm.add_argument(parser)
     parser.add_argument("--erros", action="store_true", help="lista as posições erradas")
     parser.add_argument(
         "--independente",
@@ -123,13 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         help="com --independente: reajusta a calibração no conjunto 'ajuste' e a grava",
     )
     args = parser.parse_args(argv)
+    table = partnumber_ncm.resolve(args.ncm)
     if args.independente:
         from bench import partnumber_independent
 
-        return partnumber_independent.main(fit=args.ajustar, cache_dir=args.cache_dir, ncm=args.ncm)
+        return partnumber_independent.main(fit=args.ajustar, cache_dir=args.cache_dir, ncm=table)
 
     started = time.perf_counter()
-    classifier = Classifier.load(cache_dir=args.cache_dir)
+    classifier = Classifier.load(cache_dir=args.cache_dir, ncm_table=table)
     load_s = time.perf_counter() - started
     state = "quente (embeddings do cache)" if classifier.cached else "frio (embeddings gerados)"
     print(f"carga: {load_s:.1f} s, {state}")

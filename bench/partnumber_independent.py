@@ -1,6 +1,6 @@
 """The classifier on the independent evaluation set (:mod:`bench.partnumber_sources`).
 
-    python -m bench.partnumber_eval --independente [--ajustar]
+    python -m bench.partnumber_eval --independente [--ajustar] [--ncm TABELA|nenhuma]
 
 Runs every item through the classifier (its heading ranking and raw confidence), fits the
 isotonic calibration on the ``ajuste`` split (``--ajustar`` writes it into the package's
@@ -8,7 +8,10 @@ isotonic calibration on the ``ajuste`` split (``--ajustar`` writes it into the p
 no tuning saw (the ``ajuste`` split's own figures come first, for comparison): heading top-1
 (abstentions counted as misses) and top-3, ECE before and after calibration, how often an
 answer given with confidence >= 0.8 is wrong, abstention, per source and per chapter; the
-reliability diagram goes to ``bench/resultados/confiabilidade.png``.
+reliability diagram goes to ``bench/resultados/confiabilidade.png``. The classifier has the
+NCM table the service would load (the installed one by default; ``--ncm nenhuma``: none), and
+``--ajustar`` records which one in ``calibracao.json``: the shipped calibration must be fitted
+with the default configuration.
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ def report(rows: list[Row], calibration: Calibration) -> None:
 
 
 def main(*, fit: bool, cache_dir: Path | None, ncm: Path | None) -> int:
-    classifier = Classifier.load(cache_dir=cache_dir, ncm_json=ncm)
+    classifier = Classifier.load(cache_dir=cache_dir, ncm_table=ncm)
     rows = run(classifier)
     calibration = classifier.calibration
     if fit:
@@ -120,6 +123,7 @@ def main(*, fit: bool, cache_dir: Path | None, ncm: Path | None) -> int:
                     "ys": [round(y, 6) for y in ys],
                     "abstain_below": ABSTAIN_BELOW,
                     "ajustado_em": f"conjunto 'ajuste' independente, {len(train)} itens",
+                    "tabela_ncm": ncm.name if ncm is not None else "nenhuma",
                 },
                 indent=1,
             )

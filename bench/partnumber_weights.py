@@ -1,23 +1,24 @@
 """Refits the ranking's mixing weights (:class:`Weights`) on the ``ajuste`` split only.
 
-    python -m bench.partnumber_weights [--ncm TABELA] [--rodadas 2]
+    python -m bench.partnumber_weights [--ncm TABELA|nenhuma] [--rodadas 2]
 
 Coordinate search: each weight in turn takes the value of its grid that most improves heading
 top-1 + top-3 / 2 on the ``ajuste`` split (each query with its own subheading hidden from the
 Portuguese table, as in the evaluation), for a few rounds. The queries are embedded once; every
 trial runs the classifier's own scoring. Prints the weights found and, for information only, the
 ``teste`` figures of the starting and the found weights: nothing is chosen on ``teste``. The
-result is copied into :class:`Weights` by hand.
+result is copied into :class:`Weights` by hand. ``--ncm``: as the service, the installed NCM
+table by default, ``nenhuma`` for none.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 from balto.partnumber.classify.classifier import TOP_K, Classifier
 from balto.partnumber.classify.index import Query, Weights
+from bench import partnumber_ncm
 from bench.partnumber_sources import Item, load
 
 GRID: dict[str, tuple[float, ...]] = {
@@ -79,10 +80,10 @@ def search(classifier: Classifier, cases: list[Case], rounds: int) -> Weights:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Reajusta os pesos do ranking no 'ajuste'")
-    parser.add_argument("--ncm", type=Path, default=None, help="tabela NCM em português")
+    partnumber_ncm.add_argument(parser)
     parser.add_argument("--rodadas", type=int, default=2)
     args = parser.parse_args(argv)
-    classifier = Classifier.load(ncm_json=args.ncm)
+    classifier = Classifier.load(ncm_table=partnumber_ncm.resolve(args.ncm))
     rows = load()
     tune = embed(classifier, [item for item, split in rows if split == "ajuste"])
     test = embed(classifier, [item for item, split in rows if split == "teste"])

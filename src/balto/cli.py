@@ -20,6 +20,12 @@ from balto.counter.config import MODEL_WEIGHTS, CounterConfig
 
 log = logging.getLogger("balto")
 
+NCM_HELP = (
+    "NCM table in Portuguese for 8-digit codes: CSV (OCA l10n-br) or JSON (official) "
+    "(env PARTNUMBER_NCM; default: the table 'balto partnumber ncm install' put in the "
+    "cache, if any; 'nenhuma': none)"
+)
+
 
 async def _stop_on_signals(lifecycle: Lifecycle) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -194,23 +200,21 @@ def cmd_health(args: argparse.Namespace) -> int:
 def cmd_partnumber_serve(args: argparse.Namespace) -> int:
     """Run the Partnumber classification service (REST + Socket.IO, default port 5000)."""
     from balto.partnumber.config import PartnumberConfig
-    from balto.partnumber.service import load_classifier, run_partnumber
+    from balto.partnumber.service import load_configured_classifier, run_partnumber
     from balto.partnumber.worker import ClassifierLike
 
     config = PartnumberConfig.from_env(
         host=args.host,
         port=args.port,
         catalog_csv=args.catalog,
-        ncm_json=args.ncm,
+        ncm_table=args.ncm,
         cors_origins=",".join(args.cors_origin) if args.cors_origin else None,
     )
     classifier: ClassifierLike | None = None
     if not config.redis_url:  # with Redis, the workers classify
         # Loaded before the event loop: a bad --catalog/--ncm is a plain "erro: ..." and exit 1.
         log.info("loading the partnumber classifier")
-        classifier = load_classifier(
-            config.catalog_csv, config.ncm_json, config.classifier_cache_dir
-        )
+        classifier = load_configured_classifier(config)
 
     def factory() -> ClassifierLike:
         assert classifier is not None  # loaded above whenever the tasks run in-process
@@ -236,13 +240,13 @@ def cmd_partnumber_serve(args: argparse.Namespace) -> int:
 def cmd_partnumber_worker(args: argparse.Namespace) -> int:
     """Run a classification worker on the Redis stream (``REDIS_URL``)."""
     from balto.partnumber.config import PartnumberConfig
-    from balto.partnumber.service import load_classifier, run_worker
+    from balto.partnumber.service import load_configured_classifier, run_worker
 
-    config = PartnumberConfig.from_env(catalog_csv=args.catalog, ncm_json=args.ncm)
+    config = PartnumberConfig.from_env(catalog_csv=args.catalog, ncm_table=args.ncm)
     if not config.redis_url:
         raise ConfigError("balto partnumber worker precisa de REDIS_URL (redis://host:6379/0)")
     log.info("loading the partnumber classifier")
-    classifier = load_classifier(config.catalog_csv, config.ncm_json, config.classifier_cache_dir)
+    classifier = load_configured_classifier(config)
 
     async def main() -> None:
         lifecycle = Lifecycle()
@@ -335,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     pn_serve.add_argument("--host", help="listen address (env HOST, default 0.0.0.0)")
     pn_serve.add_argument("--port", type=int, help="port (env PORT, default 5000)")
     pn_serve.add_argument("--catalog", type=Path, help="CSV of known partnumbers and codes")
-    pn_serve.add_argument("--ncm", type=Path, help="NCM table (JSON) for 8-digit codes")
+    pn_serve.add_argument("--ncm", type=Path, help=NCM_HELP)
     pn_serve.add_argument(
         "--cors-origin",
         action="append",
@@ -346,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="run a classification worker on the Redis queue (needs REDIS_URL)"
     )
     pn_worker.add_argument("--catalog", type=Path, help="CSV of known partnumbers and codes")
-    pn_worker.add_argument("--ncm", type=Path, help="NCM table (JSON) for 8-digit codes")
+    pn_worker.add_argument("--ncm", type=Path, help=NCM_HELP)
     pn_worker.set_defaults(func=cmd_partnumber_worker)
     pn_ncm = partnumber_commands.add_parser("ncm", help="the Portuguese NCM table")
     pn_ncm_commands = pn_ncm.add_subparsers(dest="ncm_command", required=True)

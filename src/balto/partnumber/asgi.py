@@ -21,7 +21,11 @@ from balto.core.asgi.adapter import AsgiAdapter
 from balto.core.asgi.lifespan import LifespanApp
 from balto.core.lifecycle import Lifecycle
 from balto.partnumber.config import PartnumberConfig
-from balto.partnumber.service import load_classifier, open_partnumber, socketio_config
+from balto.partnumber.service import (
+    load_configured_classifier,
+    open_partnumber,
+    socketio_config,
+)
 from balto.partnumber.tasks import TaskRegistry
 from balto.partnumber.worker import ClassifierLike
 from balto.socketio import CorsConfig, EngineConfig
@@ -44,12 +48,7 @@ def create_app(
     @asynccontextmanager
     async def open_adapter(lifecycle: Lifecycle) -> AsyncIterator[AsgiAdapter]:
         resolved = config if config is not None else PartnumberConfig.from_env()
-        factory = classifier_factory or partial(
-            load_classifier,
-            resolved.catalog_csv,
-            resolved.ncm_json,
-            resolved.classifier_cache_dir,
-        )
+        factory = classifier_factory or partial(load_configured_classifier, resolved)
         async with open_partnumber(
             classifier_factory=factory,
             lifecycle=lifecycle,

@@ -3,7 +3,9 @@
 ``PartnumberConfig.from_env`` is the only place that reads the environment for this service:
 the shared HTTP limits (``HOST``, ``PORT``, default port 5000, …), ``BALTO_CACHE_DIR``, and the
 options ``balto partnumber serve`` also takes as flags: ``PARTNUMBER_CATALOG`` (CSV),
-``PARTNUMBER_NCM`` (JSON) and ``PARTNUMBER_CORS_ORIGINS`` (comma-separated; ``*`` for any;
+``PARTNUMBER_NCM`` (the Portuguese NCM table, CSV or JSON; unset: the table
+``balto partnumber ncm install`` put in the cache, if any; ``nenhuma``: none, see
+:func:`resolve_ncm_table`) and ``PARTNUMBER_CORS_ORIGINS`` (comma-separated; ``*`` for any;
 unset: same origin only; the same origin is always accepted), and
 ``PARTNUMBER_MAX_QUEUED_TASKS`` (tasks waiting for the classifier; beyond it a POST is a 429).
 
@@ -19,6 +21,7 @@ workers.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,15 +35,24 @@ from balto.core.config import (
     split_overrides,
 )
 from balto.core.redis.url import parse_redis_url
+from balto.partnumber.ncm_source import LICENCE, PACKAGE, installed_table, is_installed
 from balto.socketio import CorsConfig
 
-__all__ = ["DEFAULT_MAX_QUEUED_TASKS", "DEFAULT_PORT", "PartnumberConfig"]
+__all__ = [
+    "DEFAULT_MAX_QUEUED_TASKS",
+    "DEFAULT_PORT",
+    "NO_NCM_TABLE",
+    "PartnumberConfig",
+    "resolve_ncm_table",
+]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 5000
 ENV_NAMES = {
     "cache_dir": "BALTO_CACHE_DIR",
     "catalog_csv": "PARTNUMBER_CATALOG",
-    "ncm_json": "PARTNUMBER_NCM",
+    "ncm_table": "PARTNUMBER_NCM",
     "cors_origins": "PARTNUMBER_CORS_ORIGINS",
     "max_queued_tasks": "PARTNUMBER_MAX_QUEUED_TASKS",
     "redis_url": "REDIS_URL",
@@ -48,6 +60,8 @@ ENV_NAMES = {
     "claim_idle_s": "PARTNUMBER_CLAIM_IDLE_S",
 }
 DEFAULT_MAX_QUEUED_TASKS = 64
+#: ``PARTNUMBER_NCM`` / ``--ncm`` value that turns the NCM table off.
+NO_NCM_TABLE = "nenhuma"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -55,7 +69,7 @@ class PartnumberConfig:
     http: HttpConfig = dataclasses.field(default_factory=lambda: HttpConfig(port=DEFAULT_PORT))
     cache_dir: Path = dataclasses.field(default_factory=default_cache_dir)
     catalog_csv: Path | None = None
-    ncm_json: Path | None = None
+    ncm_table: Path | None = None  # None: the installed table, if any; "nenhuma": none
     cors_origins: str = ""  # comma-separated allowed browser origins; "*" any; "" same origin
     max_queued_tasks: int = DEFAULT_MAX_QUEUED_TASKS  # waiting tasks; a POST beyond is a 429
     redis_url: str = ""  # "": in-process tasks; else Redis-backed tasks and workers
@@ -102,3 +116,29 @@ class PartnumberConfig:
             http_overrides["port"] = DEFAULT_PORT
         values["http"] = HttpConfig.from_env(env, **http_overrides)
         return cls(**values)
+
+
+def resolve_ncm_table(config: PartnumberConfig) -> Path | None:
+    """The NCM table the service loads: ``PARTNUMBER_NCM``/``--ncm`` when it names a file;
+    none when it says ``nenhuma``; unset, the table ``balto partnumber ncm install`` put in
+    the cache when it is there (else none, with a warning saying how to install it). The
+    library's :meth:`Classifier.load` itself takes no table unless given one."""
+    chosen = config.ncm_table
+    if chosen is not None and str(chosen).strip().lower() == NO_NCM_TABLE:
+        log.info("tabela NCM desativada (PARTNUMBER_NCM=%s): códigos de 6 dígitos", NO_NCM_TABLE)
+        return None
+    if chosen is not None:
+        log.info("tabela NCM: %s (PARTNUMBER_NCM/--ncm)", chosen)
+        return chosen
+    installed = installed_table(config.cache_dir)
+    if is_installed(installed):
+        log.info("tabela NCM: %s (instalada; %s, licença %s)", installed, PACKAGE, LICENCE)
+        return installed
+    log.warning(
+        "nenhuma tabela NCM instalada em %s: classificação só até 6 dígitos (SH), sem os "
+        "textos em português; instale com 'balto partnumber ncm install' (ou 'make ncm'), "
+        "ou defina PARTNUMBER_NCM=%s para dispensá-la",
+        installed,
+        NO_NCM_TABLE,
+    )
+    return None

@@ -17,7 +17,11 @@ from balto.core.metrics import ServerMetrics
 from balto.core.redis.client import open_redis
 from balto.partnumber.app import PartnumberApp
 from balto.partnumber.backend import TaskBackend
-from balto.partnumber.config import DEFAULT_MAX_QUEUED_TASKS, PartnumberConfig
+from balto.partnumber.config import (
+    DEFAULT_MAX_QUEUED_TASKS,
+    PartnumberConfig,
+    resolve_ncm_table,
+)
 from balto.partnumber.queue import DEFAULT_TASK_TTL_S, TaskQueue
 from balto.partnumber.redis_worker import StreamWorker
 from balto.partnumber.remote import RedisTasks
@@ -26,7 +30,13 @@ from balto.partnumber.worker import ClassifierLike
 from balto.socketio import CorsConfig, EngineConfig
 from balto.socketio.shell import SocketIOShell
 
-__all__ = ["load_classifier", "run_partnumber", "run_worker", "socketio_config"]
+__all__ = [
+    "load_classifier",
+    "load_configured_classifier",
+    "run_partnumber",
+    "run_worker",
+    "socketio_config",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +56,24 @@ def socketio_config(config: HttpConfig, engine: EngineConfig) -> HttpConfig:
 
 
 def load_classifier(
-    catalog_csv: Path | None = None, ncm_json: Path | None = None, cache_dir: Path | None = None
+    catalog_csv: Path | None = None, ncm_table: Path | None = None, cache_dir: Path | None = None
 ) -> ClassifierLike:
     """The real classifier (blocking: run it in a thread)."""
     from balto.partnumber.classify import Classifier
 
     classifier: ClassifierLike = Classifier.load(
-        catalog_csv=catalog_csv, ncm_json=ncm_json, cache_dir=cache_dir
+        catalog_csv=catalog_csv, ncm_table=ncm_table, cache_dir=cache_dir
     )
     return classifier
+
+
+def load_configured_classifier(config: PartnumberConfig) -> ClassifierLike:
+    """The classifier as ``config`` asks for it, with the NCM table :func:`resolve_ncm_table`
+    chooses (by default the installed one): what ``balto partnumber serve``, the worker and
+    the ASGI app load (blocking: run it in a thread)."""
+    return load_classifier(
+        config.catalog_csv, resolve_ncm_table(config), config.classifier_cache_dir
+    )
 
 
 @asynccontextmanager

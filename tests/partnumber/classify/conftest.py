@@ -81,4 +81,4 @@ def classifier(catalog_csv: Path) -> Classifier:
 
 @pytest.fixture(scope="session")
 def ncm_classifier(ncm_json: Path) -> Classifier:
-    return Classifier.load(ncm_json=ncm_json)
+    return Classifier.load(ncm_table=ncm_json)

@@ -25,13 +25,8 @@ from balto.partnumber.classify.models import (
     Progress,
 )
 from balto.partnumber.classify.ncm import ItemRanker
-from balto.partnumber.classify.nomenclature import (
-    Nomenclature,
-    attach_ncm,
-    format_code,
-    load_hs,
-    read_ncm_json,
-)
+from balto.partnumber.classify.ncm_csv import read_ncm_table
+from balto.partnumber.classify.nomenclature import Nomenclature, attach_ncm, format_code, load_hs
 from balto.partnumber.classify.patterns import match_partnumber
 from balto.partnumber.classify.validation import clean_request
 
@@ -74,16 +69,18 @@ class Classifier:
         cls,
         *,
         catalog_csv: Path | None = None,
-        ncm_json: Path | None = None,
+        ncm_table: Path | None = None,
         cache_dir: Path | None = None,
     ) -> Classifier:
-        """Build the classifier. Nomenclature embeddings are cached under ``cache_dir``
-        (default: ``$XDG_CACHE_HOME/balto/partnumber``)."""
+        """Build the classifier. ``ncm_table``: the Portuguese NCM table (CSV of OCA l10n-br or
+        the official JSON, see :func:`read_ncm_table`); none by default here, the service
+        chooses one (``balto.partnumber.config.resolve_ncm_table``). Nomenclature embeddings
+        are cached under ``cache_dir`` (default: ``$XDG_CACHE_HOME/balto/partnumber``)."""
         started = time.perf_counter()
         cache = cache_dir if cache_dir is not None else default_cache_dir() / "partnumber"
         nom = load_hs()
-        if ncm_json is not None:
-            attach_ncm(nom, read_ncm_json(ncm_json))
+        if ncm_table is not None:
+            attach_ncm(nom, read_ncm_table(ncm_table))
         catalog = Catalog.load_csv(catalog_csv) if catalog_csv is not None else Catalog([])
         encoder = shared_encoder()
         index = SearchIndex(nom, encoder, cache)
