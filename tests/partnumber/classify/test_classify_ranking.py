@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from balto.partnumber.classify import Classifier
 from balto.partnumber.classify.index import Weights
@@ -54,6 +55,20 @@ def test_query_language_by_the_nomenclature_vocabularies(ncm_classifier: Classif
     assert index.language("Guarnições de freios montadas") == "pt"
     assert index.language("Mounted brake linings for tractors") == "en"
     assert index.language("XJ-2000 123") == "?"
+
+
+def test_without_the_portuguese_table_the_language_is_not_computed(
+    classifier: Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = classifier.index
+    assert not index.has_pt
+
+    def refuse(text: str) -> str:
+        raise AssertionError(f"language() ran without a Portuguese table: {text!r}")
+
+    monkeypatch.setattr(index, "language", refuse)
+    query = index.embed_query("Guarnições de freios montadas", ("brake linings mounted",))
+    assert query.language == "?"
 
 
 def test_an_english_query_ignores_the_portuguese_texts(

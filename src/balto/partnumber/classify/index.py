@@ -114,7 +114,9 @@ class SearchIndex:
         head = segments[0] if segments else text_pt
         leads = {_lead(pt_terms(text_pt)), _lead(en_terms(head))} - {""}
         vectors = self.encoder.encode([text_pt, text_en, head])
-        return Query(text_pt, segments, vectors, self.language(text_pt), frozenset(leads))
+        # Without the Portuguese table the language decides nothing (see score): not computed.
+        language = self.language(text_pt) if self.has_pt else "?"
+        return Query(text_pt, segments, vectors, language, frozenset(leads))
 
     def score(
         self,
