@@ -65,3 +65,20 @@ def test_a_path_is_that_file(tmp_path: Path) -> None:
         {"BALTO_CACHE_DIR": str(tmp_path), "PARTNUMBER_NCM": "nenhuma"}, ncm_table=chosen
     )
     assert resolve_ncm_table(flagged) == chosen
+
+
+def test_the_service_loads_the_resolved_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What serve, the worker and the ASGI app load: the table resolve_ncm_table chose."""
+    from balto.partnumber import service
+
+    table = install_fake(tmp_path)
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(service, "load_classifier", lambda *args: calls.append(args) or "c")
+    assert service.load_configured_classifier(config(tmp_path)) == "c"
+    assert service.load_configured_classifier(config(tmp_path, PARTNUMBER_NCM="nenhuma")) == "c"
+    assert calls == [
+        (None, table, tmp_path / "partnumber"),
+        (None, None, tmp_path / "partnumber"),
+    ]

@@ -82,7 +82,6 @@ def _rows(path: Path) -> Iterator[tuple[str, str]]:
         raise NcmTableError(f"Não foi possível ler a tabela NCM {path}: {exc.strerror}") from exc
     with handle:
         reader = csv.reader(handle, strict=True)
-        line = 1
         try:
             header = next(reader, None)
             if header is None:
@@ -136,8 +135,8 @@ def _numbered(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
 
 
 def _split_heading(heading: str, names: list[str], table: dict[str, str]) -> list[str]:
-    """Record the heading's text and its one-dash groups (5 digits) in ``table``; return,
-    for each row, the text after the heading."""
+    """Record the heading's text in ``table``; return, for each row (same order as
+    ``names``), the text after the heading."""
     matches = [_ONE_DASH.search(name) for name in names]
     before = Counter(name[: m.start()].strip() for name, m in zip(names, matches, strict=True) if m)
     if before:
