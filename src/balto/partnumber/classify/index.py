@@ -24,8 +24,15 @@ from balto.partnumber.classify.text import en_terms, pt_terms, words
 @dataclass(frozen=True, slots=True)
 class Weights:
     """Mixing weights of the ranking, fitted (coordinate search, top-1 + top-3 / 2) on the
-    ``ajuste`` split of the independent evaluation set, with the Portuguese NCM table attached
-    (``python -m bench.partnumber_weights``: a local optimum of its grid)."""
+    ``ajuste`` split of the independent evaluation set (``python -m bench.partnumber_weights``:
+    a local optimum of its grid). That split is English only (EU CN texts): the weights were
+    fitted with an NCM table attached (an official JSON; which one is not recorded), but
+    English queries skip the Portuguese texts (see :meth:`SearchIndex.score`), so no
+    Portuguese query and almost none of the table entered the fit. Rechecked on 2026-12-01
+    with the default table (OCA l10n-br's CSV, installed by ``balto partnumber ncm install``):
+    the search changes nothing (ajuste 78.7% / 90.7% heading top-1 / top-3). The calibration
+    (``data/calibracao.json``) was refitted with that table attached, the default
+    configuration."""
 
     head_embed: float = 0.5
     head_lexical: float = 0.0
