@@ -39,10 +39,12 @@ def test_ball_bearing_goes_to_heading_8482(installed_classifier: Classifier) -> 
         ClassifyRequest("RB-1", "rolamento de esferas"), seen.append
     )
     assert result.classification is not None, result.message
-    assert result.classification.code.startswith("8482."), result.classification
-    assert len(result.classification.code) == 10  # 8 digits with the table
-    # Ball bearings (8482.10) are among the candidates, with their Portuguese description.
-    balls = [c for c in result.candidates if c.code.startswith("8482.10.")]
-    assert balls and "esferas" in balls[0].description.lower(), result.candidates
-    headings, _ = installed_classifier.top_codes("rolamento de esferas")
-    assert headings[0] == "8482"
+    # The answer is an item of the most probable subheading, ball bearings (8482.10), with
+    # its Portuguese description, not the single item of a less probable one (8482.30.00).
+    headings, subheadings = installed_classifier.top_codes("rolamento de esferas")
+    assert headings[0] == "8482" and subheadings[0] == "848210"
+    answer = result.classification
+    assert answer.code.startswith("8482.10."), result.candidates
+    assert len(answer.code) == 10  # 8 digits with the table
+    assert result.candidates[0] == answer
+    assert "esferas" in answer.description.lower(), answer

@@ -244,8 +244,15 @@ class Classifier:
                 continue
             for node, p_item in ranked[:TOP_K]:
                 out.append(Candidate(format_code(node.code), node.description, p_sub * p_item))
-        out.sort(key=lambda c: -c.score)
-        return [Candidate(c.code, c.description, round(c.score, 4)) for c in out[:TOP_K]]
+        # The answer is the best item of the most probable subheading (the level the model
+        # ranks, and the evaluation measures): sorted by the joint score alone, a subheading
+        # with a single item (p_item 1) would beat a likelier one whose items share its
+        # probability ("rolamento de esferas": 8482.30.00, barrel rollers, over 8482.10).
+        # The alternatives follow by joint score.
+        answer, rest = out[0], sorted(out[1:], key=lambda c: -c.score)
+        return [
+            Candidate(c.code, c.description, round(c.score, 4)) for c in [answer, *rest][:TOP_K]
+        ]
 
     def _describe(self, code: str) -> str:
         nom = self.nomenclature
