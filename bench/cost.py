@@ -16,6 +16,8 @@ whisper.cpp, the detector) on the same labelled counter scenes in natural voices
   decode time (wall) comes on top, shown apart.
 
 Tuning looks at the ``ajuste`` part only; ``--parte reservada`` gives the held-out figures.
+The ``-sem-costura`` rows are windowed policies with the detector reading each decode's text
+alone, as before :mod:`balto.counter.ws.transcript`: the stitching's effect, side by side.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ import numpy as np
 
 from balto.counter.asr.base import DecodeOptions, Transcriber
 from balto.counter.asr.whisper import WhisperTranscriber
+from balto.counter.audio.segmenter import DecodeJob
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.config import CounterConfig
 from balto.counter.detect.loader import default_rules
 from balto.counter.offline import transcribe_audio
 from balto.counter.pipeline import DecodePolicy, counter_pipeline
+from balto.counter.ws.transcript import UtteranceTranscript
 from bench.quality.data import REPO, labelled_items
 from bench.quality.labelled import Score, speak
 from bench.room import counter_scene
@@ -76,6 +80,20 @@ POLICIES: dict[str, DecodePolicy] = {
     "pausa-min1": _pauses_only(1.0),
     "pausa-min2": _pauses_only(2.0),
 }
+
+# The windowed policies as they were before the detector read the utterance's stitched text
+# (balto.counter.ws.transcript): each decode's text alone. Measured side by side with them.
+UNSTITCHED = "-sem-costura"
+for _name in ("janela+pausa", "pausa-min1", "pausa-min2"):
+    POLICIES[_name + UNSTITCHED] = POLICIES[_name]
+
+
+class LastDecodeOnly(UtteranceTranscript):
+    """The detector reads each decode's text alone (the old behaviour, for comparison)."""
+
+    def heard(self, job: DecodeJob, text: str) -> str:
+        super().heard(job, text)
+        return text
 
 
 class MeteredTranscriber:
@@ -131,6 +149,8 @@ def run(
         for name in names[index % len(names) :] + names[: index % len(names)]:
             tally = tallies[name]
             pipeline = counter_pipeline(config, rules, config.language, policy=policies[name])
+            if name.endswith(UNSTITCHED):
+                pipeline = dataclasses.replace(pipeline, transcript=LastDecodeOnly())
             segments, findings = transcribe_audio(scene.audio, tally.meter, pipeline)
             tally.utterances += len(segments)
             tally.speech_s += sum(s.end_s - s.start_s for s in segments)
