@@ -11,6 +11,9 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# pip's isolated build fetches pyproject's build requirements from the package index, as the
+# setup and the image's `pip install .` do
+PIP_WHEEL = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q"]
 
 
 def _tracked(*paths: str) -> list[str]:
@@ -29,7 +32,7 @@ def test_the_wheel_carries_every_file_of_the_package(tmp_path: Path) -> None:
         shutil.copy2(REPO / name, source / name)
     out = tmp_path / "wheel"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(out)],
+        [*PIP_WHEEL, str(source), "-w", str(out)],
         check=True,
         capture_output=True,
     )

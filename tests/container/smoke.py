@@ -374,7 +374,8 @@ def classified(port: int) -> bool:
         if snapshot.get("state") in ("done", "failed"):
             answer = (snapshot.get("result") or {}).get("classification") or {}
             print(f"     {json.dumps(snapshot, ensure_ascii=False)[:300]}", flush=True)
-            return str(answer.get("code", "")).startswith("8482.")
+            code = str(answer.get("code", ""))
+            return code.startswith("8482.") and len(code) == 10  # 8 digits: the NCM table
         time.sleep(0.5)
     return False
 

@@ -115,7 +115,7 @@ def test_pip_download_failure_is_a_clear_error(
 ) -> None:
     import subprocess
 
-    from balto.partnumber import ncm_install
+    from balto.core import pip
 
     def fake_run(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
         assert command[1:4] == ["-m", "pip", "download"]
@@ -123,7 +123,7 @@ def test_pip_download_failure_is_a_clear_error(
         assert f"{PACKAGE}=={VERSION}" in command
         return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution\n")
 
-    monkeypatch.setattr(ncm_install.subprocess, "run", fake_run)
+    monkeypatch.setattr(pip.subprocess, "run", fake_run)
     with pytest.raises(NcmInstallError, match="No matching distribution"):
         install_ncm_table(tmp_path / "cache")
 

