@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from balto.core.errors import ServerFault
-from balto.partnumber.classify.nomenclature import _clean, read_ncm_json
+from balto.partnumber.classify.nomenclature import clean_description, read_ncm_json
 
 __all__ = ["NcmTableError", "read_ncm_csv", "read_ncm_table"]
 
@@ -71,7 +71,8 @@ def read_ncm_csv(path: Path) -> dict[str, str]:
     for heading, codes in by_heading.items():
         tails = _split_heading(heading, [rows[c] for c in codes], table)
         _split_levels(dict(zip(codes, tails, strict=True)), table)
-    return {code: _clean(text) for code, text in table.items() if _clean(text) or len(code) == 8}
+    cleaned = {code: clean_description(text) for code, text in table.items()}
+    return {code: text for code, text in cleaned.items() if text or len(code) == 8}
 
 
 def _rows(path: Path) -> Iterator[tuple[str, str]]:

@@ -72,7 +72,8 @@ def load_hs() -> Nomenclature:
     return nom
 
 
-def _clean(description: str) -> str:
+def clean_description(description: str) -> str:
+    """An NCM description without its dash markers, tags and trailing punctuation."""
     return " ".join(_DASHES.sub("", _TAGS.sub(" ", description)).split()).rstrip(":;").strip()
 
 
@@ -97,7 +98,7 @@ def read_ncm_json(path: Path) -> dict[str, str]:
             continue
         digits = re.sub(r"\D", "", str(row.get("Codigo", "")))
         if 2 <= len(digits) <= 8:
-            table[digits] = _clean(str(row.get("Descricao", "")))
+            table[digits] = clean_description(str(row.get("Descricao", "")))
     if not any(len(code) == 8 for code in table):
         raise BadRequest("Tabela NCM inválida: nenhum código de 8 dígitos encontrado")
     return table
