@@ -162,10 +162,7 @@ class Classifier:
         catalog: headings in the order of their best subheading. Used by the evaluation."""
         translation = self.glossary.translate(description, self.index.vocabulary_en)
         query = self.index.embed_query(description, translation.segments)
-        order = np.argsort(-self._scores(query, manufacturer))
-        subs = [self.index.sub_codes[int(i)] for i in order[: k * 20]]
-        headings = list(dict.fromkeys(code[:4] for code in subs))
-        return headings[:k], subs[:k]
+        return self.index.top_codes(self._scores(query, manufacturer), k)
 
     def _from_partnumber(
         self, request: ClassifyRequest, progress: ProgressCallback

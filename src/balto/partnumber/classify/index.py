@@ -171,10 +171,16 @@ class SearchIndex:
         sub_total = weights.sub_in_head * sub + head[self.sub_parent]
         return Scores(head.astype(np.float32), sub_total.astype(np.float32))
 
+    def top_codes(self, sub_scores: FloatArray, k: int) -> tuple[list[str], list[str]]:
+        """The ``k`` best headings, in the order of their best subheading, and the ``k`` best
+        subheadings (digits)."""
+        order = np.argsort(-sub_scores)[: k * 20]
+        subs = [self.sub_codes[int(i)] for i in order]
+        return list(dict.fromkeys(code[:4] for code in subs))[:k], subs[:k]
+
     def top_headings(self, sub_scores: FloatArray, k: int) -> list[str]:
         """The ``k`` best headings, in the order of their best subheading."""
-        order = np.argsort(-sub_scores)[: k * 20]
-        return list(dict.fromkeys(self.sub_codes[int(i)][:4] for i in order))[:k]
+        return self.top_codes(sub_scores, k)[0]
 
     def _chapter_best(self, head: FloatArray) -> FloatArray:
         """Each heading's chapter's best heading score: a heading of a chapter that has a
