@@ -39,7 +39,12 @@ from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.config import CounterConfig
 from balto.counter.detect.loader import default_rules
 from balto.counter.offline import transcribe_audio
-from balto.counter.pipeline import DecodePolicy, counter_pipeline
+from balto.counter.pipeline import (
+    ECONOMY_PAUSE_MIN_S,
+    ECONOMY_PAUSE_S,
+    DecodePolicy,
+    counter_pipeline,
+)
 from balto.counter.ws.transcript import UtteranceTranscript
 from bench.quality.data import REPO, labelled_items
 from bench.quality.labelled import Score, speak
@@ -76,6 +81,14 @@ POLICIES: dict[str, DecodePolicy] = {
     # windowed interims at pauses, every final over its whole utterance
     "pausa-min2-final": dataclasses.replace(
         _pauses_only(2.0), skip_covered_finals=False, whole_finals=True
+    ),
+    # the server's economy policy under load (DecodePolicy.economy): whole-utterance decodes
+    # at phrase-end pauses only, and no final where they already heard all the speech
+    "economia": DecodePolicy(
+        interim_every_s=None,
+        pause_interim_s=ECONOMY_PAUSE_S,
+        pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
+        skip_covered_finals=True,
     ),
     "pausa-min1": _pauses_only(1.0),
     "pausa-min2": _pauses_only(2.0),

@@ -41,8 +41,8 @@ _LISTENING = re.compile(r"listening on \('127\.0\.0\.1', (\d+)\)")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ServerSettings:
     model_path: Path
-    asr_workers: int = 1
-    asr_threads_per_worker: int = 2
+    asr_workers: int = 0
+    asr_threads_per_worker: int = 1
     cooldown_s: float = 10.0  # RECOMMENDATION_COOLDOWN_S; see bench.server
     max_connections: int = 4096
     max_connections_per_address: int = 512

@@ -12,6 +12,7 @@ from typing import Any
 import trio
 
 import balto
+from balto.counter.config import CounterConfig
 from bench.counters import FRAME_S
 from bench.server.audio import LoopBank, robot_bank
 from bench.server.capacity import latency_and_capacity
@@ -89,7 +90,10 @@ def _meta(settings: BenchSettings) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
         "model": str(server.model_path),
-        "asr_workers": server.asr_workers,
+        # the count the server runs (ASR_WORKERS=0: one per ASR_THREADS_PER_WORKER cores)
+        "asr_workers": CounterConfig(
+            asr_workers=server.asr_workers, asr_threads_per_worker=server.asr_threads_per_worker
+        ).asr_worker_count,
         "asr_threads_per_worker": server.asr_threads_per_worker,
         "recommendation_cooldown_s": server.cooldown_s,
         "frame_s": FRAME_S,

@@ -25,8 +25,8 @@ DEFAULT_SNR_DB = {"natural": 20.0, "robo": 30.0}
 class BenchSettings:
     parts: tuple[str, ...] = PARTS
     # server
-    asr_workers: int = 1
-    asr_threads_per_worker: int = 2
+    asr_workers: int = 0  # 0: the server's default, one per ASR_THREADS_PER_WORKER cores
+    asr_threads_per_worker: int = 1
     cooldown_s: float = 10.0
     model_path: Path | None = None  # default: BALTO_MODEL or the converted "base"
     # audio: the load model

@@ -98,8 +98,8 @@ def test_a_misspelled_override_is_refused() -> None:
 
 def test_asr_workers_follow_the_usable_cores_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("balto.counter.config.usable_cpus", lambda: 8)
-    assert CounterConfig.from_env({}).asr_worker_count == 4  # 2 threads each
-    assert CounterConfig.from_env({"ASR_THREADS_PER_WORKER": "1"}).asr_worker_count == 8
+    assert CounterConfig.from_env({}).asr_worker_count == 8  # 1 thread each
+    assert CounterConfig.from_env({"ASR_THREADS_PER_WORKER": "2"}).asr_worker_count == 4
     assert CounterConfig.from_env({"ASR_WORKERS": "3"}).asr_worker_count == 3
     monkeypatch.setattr("balto.counter.config.usable_cpus", lambda: 1)
     assert CounterConfig.from_env({}).asr_worker_count == 1

@@ -6,6 +6,7 @@ speech, the detector, SQLite, the sockets.
 """
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -13,6 +14,15 @@ import trio
 from bench.speech import espeak_available, silence, synthesize, to_pcm16
 from trio_websocket import open_websocket_url
 
+from balto.counter.config import CounterConfig
+from balto.counter.detect import default_rules
+from balto.counter.pipeline import (
+    ECONOMY_PAUSE_MIN_S,
+    ECONOMY_PAUSE_S,
+    DecodePolicy,
+    counter_pipeline,
+)
+from balto.counter.ws.scheduler import Decode
 from tests.conftest import start_server
 from tests.e2e.test_http import register
 from tests.helpers import ScriptedTranscriber, closed_with, feedback, http, next_json
@@ -214,4 +224,74 @@ async def test_windowed_decodes_of_one_complaint_are_read_whole(nursery, tmp_pat
     assert len(scripted.calls) >= 2  # the complaint was heard in two windows
     row = running.database().interacao(rec["id_interacao"])
     assert row["transcricao"] == "Estou com uma dor nas costas terrível."
+    running.lifecycle.stop()
+
+
+class SlowScript(ScriptedTranscriber):
+    """A scripted transcriber that holds its worker 0.1 s per decode, as whisper.cpp would."""
+
+    def transcribe(self, audio, options):
+        time.sleep(0.1)
+        return super().transcribe(audio, options)
+
+
+CHUNK_SAMPLES = 1_600
+
+
+def decodes_offline(audio: np.ndarray, policy: DecodePolicy) -> int:
+    """How many decodes a counter pipeline under ``policy`` runs on ``audio`` heard live in
+    0.1 s chunks, each decode done before the next chunk."""
+    pipeline = counter_pipeline(CounterConfig(), default_rules(), "pt", policy=policy)
+    count = 0
+    for offset in range(0, len(audio), CHUNK_SAMPLES):
+        jobs = pipeline.segmenter.push(audio[offset : offset + CHUNK_SAMPLES])
+        pipeline.scheduler.push(jobs, pipeline.segmenter.position_s)
+        while (step := pipeline.scheduler.next_step(0.0)) is not None:
+            if isinstance(step, Decode):
+                pipeline.scheduler.decoded(step.job)
+                count += 1
+    return count
+
+
+ECONOMY = DecodePolicy(
+    interim_every_s=None,
+    pause_interim_s=ECONOMY_PAUSE_S,
+    pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
+    skip_covered_finals=True,
+)
+
+
+@needs_espeak
+@pytest.mark.parametrize(("economy_load", "policy"), [(0.01, ECONOMY), (0.0, DecodePolicy())])
+async def test_a_busy_pool_switches_counters_to_the_economy_policy(
+    nursery, tmp_path, economy_load, policy
+):
+    """ASR_ECONOMY_LOAD: once the workers were busy that share of the time (here from the
+    greeting's decode on), a counter decodes the next utterance by the economy policy: no
+    periodic interims, and no final after a pause decode that heard all its speech. 0 keeps
+    the full policy (growing interims, every final) whatever the load."""
+    scripted = SlowScript(["Bom dia.", "Estou com uma dor nas costas"])  # then silence
+    running = await start_server(
+        nursery, tmp_path, lambda: scripted, scripted, asr_economy_load=economy_load
+    )
+    _, api_key = await register(running.port)
+    complaint = "Estou com uma dor nas costas muito forte desde ontem de manhã e não durmo"
+    audio = np.concatenate(
+        [silence(0.5), synthesize("Bom dia."), silence(2.0), synthesize(complaint), silence(1.5)]
+    )
+    expected = decodes_offline(audio, policy)
+    assert decodes_offline(audio, ECONOMY) < decodes_offline(audio, DecodePolicy())
+    pcm = to_pcm16(audio)
+    async with open_websocket_url(running.ws_url) as ws:
+        await auth(ws, api_key)
+        start = trio.current_time()
+        for k, offset in enumerate(range(0, len(pcm), 2 * CHUNK_SAMPLES)):
+            await trio.sleep_until(start + k * CHUNK_SAMPLES / 16_000)  # in real time
+            await ws.send_message(pcm[offset : offset + 2 * CHUNK_SAMPLES])
+        rec = await next_json(ws)
+        assert rec["comando"] == "recomendar" and "Dorflex" in rec["mensagem"]
+        await trio.sleep(1.0)  # the stream's last decode (0.1 s) runs meanwhile
+    assert len(scripted.calls) == expected
+    result = await http(running.port, "GET", "/metrics")
+    assert f"balto_asr_economy {float(economy_load > 0)}" in result.body.decode()
     running.lifecycle.stop()

@@ -27,6 +27,7 @@ needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng miss
 
 class ReadyRecognizer:
     ready = True
+    busy = False
 
     async def transcribe(self, *args, **kwargs):
         raise AssertionError("not used")

@@ -268,6 +268,7 @@ async def _open_balto(
         metrics=metrics,
         max_pending_per_owner=config.asr_max_pending_per_counter,
         finals_first=config.asr_finals_first,
+        economy_load=config.asr_economy_load,
     )
     rules, live, feed = RulesCache(), LiveSessions(), FeedHub(config.ao_vivo_buffer_events)
     admin_threads = trio.CapacityLimiter(1)

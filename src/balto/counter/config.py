@@ -87,7 +87,7 @@ class CounterConfig:
     cache_dir: Path = dataclasses.field(default_factory=default_cache_dir)
     # whisper.cpp contexts; 0: one per asr_threads_per_worker usable cores (asr_worker_count)
     asr_workers: int = 0
-    asr_threads_per_worker: int = 2
+    asr_threads_per_worker: int = 1  # 2 x 1 on 2 cores: the capacity (README "Desempenho")
     asr_beam_size: int = 1  # 1: greedy; 5: beam search, ~1.35x the CPU for fewer errors
     asr_max_pending_per_counter: int = 4  # decode jobs queued per counter; older ones dropped
     asr_finals_first: bool = False  # the pool decodes ended utterances before interims
@@ -102,6 +102,11 @@ class CounterConfig:
     asr_pause_interim_s: float = 0.0
     asr_pause_interim_min_s: float = 2.0
     asr_window_overlap_s: float = 0.0
+    # When the whisper pool's workers have been decoding this share of the time or more
+    # (averaged over ~5 s; 0: never), every counter switches to the economy policy: no
+    # periodic interims, whole-utterance decodes at phrase-end pauses, no final those already
+    # heard; below 0.6x of it, back to the policy above (README "Desempenho").
+    asr_economy_load: float = 0.5
     language: str = "pt"
 
     @property
@@ -187,6 +192,8 @@ class CounterConfig:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} não pode ser negativo")
+        if not 0 <= self.asr_economy_load <= 1:
+            raise ConfigError("ASR_ECONOMY_LOAD deve estar entre 0 (nunca) e 1")
         if self.redis_url:
             parse_redis_url(self.redis_url)  # a bad URL is a clear error at startup
         if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):

@@ -53,6 +53,11 @@ class CounterMetrics(ServerMetrics):
             "Process CPU seconds while at least one decode ran (recognition's cost)",
             registry=r,
         )
+        self.asr_economy = Gauge(
+            "balto_asr_economy",
+            "1 while the whisper pool is busy and counters decode by their economy policy",
+            registry=r,
+        )
         self.speech_seconds = Counter(
             "balto_speech_seconds",
             "Speech received: the utterances the segmenter cut, each counted once",

@@ -19,16 +19,10 @@ from balto.counter.detect import Detector, RuleSet
 from balto.counter.ws.scheduler import RecognitionScheduler
 from balto.counter.ws.transcript import UtteranceTranscript
 
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class CounterPipeline:
-    """The stateful parts of one counter's recognition (one per socket or per recording)."""
-
-    segmenter: Segmenter
-    scheduler: RecognitionScheduler
-    detector: Detector
-    options: DecodeOptions
-    transcript: UtteranceTranscript = dataclasses.field(default_factory=UtteranceTranscript)
+# The economy policy's pause trigger where the policy has none of its own (python -m
+# bench.cost, row "economia": measured against the single pass and the growing interims).
+ECONOMY_PAUSE_S = 0.3
+ECONOMY_PAUSE_MIN_S = 1.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -37,6 +31,13 @@ class DecodePolicy:
 
     The defaults are the first version's (an interim every 1.5 s of talk, each decode the whole
     utterance so far); a server's policy comes from its config (:meth:`from_config`).
+
+    With ``economy``, the pipeline can switch, while streaming, to an economy policy when the
+    recognizer is under load (:meth:`CounterPipeline.economize`): no periodic interims, an
+    interim at each phrase-end pause (the policy's own pause trigger, or ``ECONOMY_PAUSE_S``
+    after ``ECONOMY_PAUSE_MIN_S`` of new audio), and no final where those already heard all
+    the speech. Under load the spare looks of the growing interims are the first cost to go;
+    the pause decode keeps the recommendation ahead of the end-of-speech hangover.
     """
 
     interim_every_s: float | None = 1.5  # an interim per this much talking (None: never)
@@ -45,6 +46,7 @@ class DecodePolicy:
     window_overlap_s: float | None = None  # None: every decode carries the whole utterance
     skip_covered_finals: bool = False  # no final decode when interims heard all its speech
     whole_finals: bool = False  # with windowed interims, the final still decodes it all
+    economy: bool = False  # may switch to the economy policy under load
 
     @classmethod
     def from_config(cls, config: CounterConfig) -> DecodePolicy:
@@ -56,7 +58,29 @@ class DecodePolicy:
             pause_interim_min_s=config.asr_pause_interim_min_s,
             window_overlap_s=config.asr_window_overlap_s if windowed else None,
             skip_covered_finals=windowed,
+            economy=config.asr_economy_load > 0,
         )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CounterPipeline:
+    """The stateful parts of one counter's recognition (one per socket or per recording)."""
+
+    segmenter: Segmenter
+    scheduler: RecognitionScheduler
+    detector: Detector
+    options: DecodeOptions
+    policy: DecodePolicy = DecodePolicy()
+    transcript: UtteranceTranscript = dataclasses.field(default_factory=UtteranceTranscript)
+
+    def economize(self, under_load: bool) -> None:
+        """Decode by the economy policy while ``under_load``, by the full one otherwise (a
+        policy without ``economy`` keeps the full one)."""
+        policy = self.policy
+        economy = under_load and policy.economy
+        self.segmenter.periodic = policy.interim_every_s is not None and not economy
+        self.segmenter.at_pauses = policy.pause_interim_s is not None or economy
+        self.scheduler.skip_covered_finals = policy.skip_covered_finals or economy
 
 
 def decode_options(language: str) -> DecodeOptions:
@@ -81,12 +105,15 @@ def counter_pipeline(
     """A fresh pipeline for one counter speaking ``language`` under ``rules``; ``rng`` draws
     the wording experiments' variants (None: a generator seeded from the OS)."""
     policy = policy or DecodePolicy.from_config(config)
+    pause_s, pause_min_s = policy.pause_interim_s, policy.pause_interim_min_s
+    if pause_s is None and policy.economy:  # the trigger the economy policy switches on
+        pause_s, pause_min_s = ECONOMY_PAUSE_S, ECONOMY_PAUSE_MIN_S
     segmenter_config = SegmenterConfig(
         interim_every_s=policy.interim_every_s,
-        pause_interim_s=policy.pause_interim_s,
-        pause_interim_min_s=policy.pause_interim_min_s,
+        pause_interim_s=pause_s,
+        pause_interim_min_s=pause_min_s,
     )
-    return CounterPipeline(
+    pipeline = CounterPipeline(
         segmenter=Segmenter(segmenter_config),
         scheduler=RecognitionScheduler(
             final_max_lag_s=config.asr_max_lag_s,
@@ -96,4 +123,7 @@ def counter_pipeline(
         ),
         detector=Detector(rules, cooldown_s=config.recommendation_cooldown_s, rng=rng),
         options=decode_options(language),
+        policy=policy,
     )
+    pipeline.economize(False)
+    return pipeline

@@ -239,6 +239,36 @@ def test_no_pause_interim_without_new_speech_or_when_off() -> None:
     assert [j.final for j in paused] == [False, False, True]
 
 
+def test_interim_triggers_switch_off_and_on_while_streaming() -> None:
+    config = SegmenterConfig(interim_every_s=1.0, pause_interim_s=0.3)
+    phrase = np.concatenate([loud(1.2), silence(0.4)])  # a periodic interim, then a pause one
+    audio = np.concatenate([silence(0.5), phrase, phrase, phrase, silence(1.2)])
+    seg = scripted(config)
+    jobs: list[DecodeJob] = []
+    half = len(silence(0.5)) + len(phrase)
+    for start, periodic, at_pauses in (
+        (0, True, True),
+        (half, False, True),
+        (half * 2, True, False),
+    ):
+        seg.periodic, seg.at_pauses = periodic, at_pauses
+        stop = start + half if start < half * 2 else len(audio)
+        for i in range(start, stop, FRAME_SAMPLES):
+            jobs += seg.push(audio[i : min(i + FRAME_SAMPLES, stop)])
+    assert [j.final for j in jobs] == [False, False, False, False, True]
+    # both triggers in the first phrase, the pause one alone in the second, the periodic one
+    # alone in the third (it counts talk since the last job), and the final
+    ends = [round(j.end_s, 1) for j in jobs]
+    assert ends == [1.5, 2.0, 3.6, 4.7, 5.4]
+
+
+def test_a_trigger_the_config_leaves_out_stays_off() -> None:
+    seg = scripted(SegmenterConfig(interim_every_s=None))
+    seg.periodic = seg.at_pauses = True
+    audio = np.concatenate([silence(0.5), loud(3.0), silence(0.4), loud(1.0), silence(1.2)])
+    assert [j.final for j in run(seg, audio)] == [True]
+
+
 def test_pause_interim_must_be_positive() -> None:
     with pytest.raises(ValueError, match="pause_interim_s"):
         SegmenterConfig(pause_interim_s=0.0)

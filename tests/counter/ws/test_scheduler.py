@@ -171,8 +171,35 @@ def test_a_final_whose_speech_was_heard_is_covered_only_when_asked():
     assert isinstance(step, Decode) and step.job.start_s == 4.0
 
 
-def test_covered_finals_need_windows():
-    with pytest.raises(ValueError, match="window_overlap_s"):
-        RecognitionScheduler(final_max_lag_s=3.0, skip_covered_finals=True)
+def test_whole_utterance_decodes_cover_finals_too():
+    # no window: the pause interim decoded the whole utterance, which the final would repeat
+    scheduler = RecognitionScheduler(final_max_lag_s=30.0, skip_covered_finals=True)
+    scheduler.push([job(1, 0.0, 3.0, final=False)], position_s=3.0)
+    (step,) = drain(scheduler)
+    assert isinstance(step, Decode) and step.job.start_s == 0.0
+    scheduler.decoded(step.job)
+    heard = dataclasses.replace(job(1, 0.0, 3.2, final=True), speech_end_s=2.7)
+    scheduler.push([heard], position_s=3.2)
+    assert drain(scheduler) == [Covered(heard)]
+    # speech after the last decode: the final decodes the whole utterance, not a window
+    scheduler.push([job(2, 4.0, 6.0, final=False)], position_s=6.0)
+    scheduler.decoded(drain(scheduler)[0].job)
+    later = dataclasses.replace(job(2, 4.0, 7.5, final=True), speech_end_s=7.0)
+    scheduler.push([later], position_s=7.5)
+    assert drain(scheduler) == [Decode(later)]
+
+
+def test_covered_finals_can_be_switched_while_streaming():
+    scheduler = RecognitionScheduler(final_max_lag_s=30.0)
+    for skip, expected in ((False, Decode), (True, Covered), (False, Decode)):
+        scheduler.skip_covered_finals = skip
+        scheduler.push([job(1, 0.0, 3.0, final=False)], position_s=3.0)
+        scheduler.decoded(drain(scheduler)[0].job)
+        final = dataclasses.replace(job(1, 0.0, 3.2, final=True), speech_end_s=2.7)
+        scheduler.push([final], position_s=3.2)
+        assert [type(s) for s in drain(scheduler)] == [expected]
+
+
+def test_a_negative_overlap_is_refused():
     with pytest.raises(ValueError, match="window_overlap_s"):
         RecognitionScheduler(final_max_lag_s=3.0, window_overlap_s=-1.0)

@@ -30,6 +30,11 @@ class Recognizer(Protocol):
     @property
     def ready(self) -> bool: ...
 
+    @property
+    def busy(self) -> bool:
+        """Under load: sessions should decode by their economy policy (spare no decode)."""
+        ...
+
     async def transcribe(
         self, owner: Hashable, audio: Audio, options: DecodeOptions, *, interim: bool = False
     ) -> str | None:

@@ -2,6 +2,8 @@
 
 Jobs wait in a ``FairQueue``; each worker takes the next one and runs it in a worker thread
 through ``trio.to_thread.run_sync`` with a ``CapacityLimiter`` (whisper.cpp releases the GIL).
+With ``economy_load``, a :class:`LoadGauge` follows the share of workers decoding, and
+:attr:`WhisperPool.busy` tells the sessions when to switch to their economy policy.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import trio
 from balto.core.errors import RecognizerError
 from balto.counter.asr.base import DecodeOptions, Transcriber
 from balto.counter.asr.fair import FairQueue, Job
+from balto.counter.asr.load import DEFAULT_TAU_S, LoadGauge
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.metrics import CounterMetrics
 
@@ -41,6 +44,8 @@ class WhisperPool:
         metrics: CounterMetrics,
         max_pending_per_owner: int = 4,
         finals_first: bool = False,
+        economy_load: float = 0.0,
+        economy_tau_s: float = DEFAULT_TAU_S,
     ) -> None:
         self._factory = factory
         self._workers = workers
@@ -53,10 +58,23 @@ class WhisperPool:
         self._ready = trio.Event()
         self._running = 0  # decodes in flight
         self._busy_since_cpu_s = 0.0
+        # 0: never busy (the sessions keep their full policy whatever the load)
+        self._gauge = (
+            LoadGauge(high=economy_load, tau_s=economy_tau_s) if economy_load > 0 else None
+        )
 
     @property
     def ready(self) -> bool:
         return self._ready.is_set()
+
+    @property
+    def busy(self) -> bool:
+        """The workers have been decoding ``economy_load`` of the time or more lately."""
+        if self._gauge is None:
+            return False
+        busy = self._gauge.busy(trio.current_time())
+        self._metrics.asr_economy.set(int(busy))
+        return busy
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Load the transcribers, then serve jobs until cancelled."""
@@ -143,5 +161,7 @@ class WhisperPool:
         if change > 0 and self._running == 0:
             self._busy_since_cpu_s = time.process_time()
         self._running += change
+        if self._gauge is not None:
+            self._gauge.report(trio.current_time(), self._running / self._workers)
         if change < 0 and self._running == 0:
             self._metrics.asr_cpu_seconds.inc(time.process_time() - self._busy_since_cpu_s)

@@ -17,6 +17,10 @@ same jobs. Policy (all in ``SegmenterConfig``):
   no job has carried yet (a phrase has just ended), an interim job too;
 * at ``max_utterance_s`` a final job is forced and a new utterance starts at once.
 
+Either kind of interim can be switched off and on again while streaming (``periodic``,
+``at_pauses``; a trigger the config leaves out stays off): a counter under load keeps only
+the pause interims (:mod:`balto.counter.pipeline`).
+
 Every job carries its utterance from the start: how much of it to decode is the scheduler's
 choice (:mod:`balto.counter.ws.scheduler`), which knows what was decoded.
 """
@@ -153,6 +157,8 @@ class Segmenter:
             if cfg.pause_interim_s is None
             else max(1, round(cfg.pause_interim_s * SAMPLE_RATE_HZ / n))
         )
+        self.periodic = cfg.interim_every_s is not None  # interims every interim_every_s
+        self.at_pauses = cfg.pause_interim_s is not None  # interims at pause_interim_s pauses
         self._max_samples = max(n, round(cfg.max_utterance_s * SAMPLE_RATE_HZ))
         self._min_speech_frames = round(cfg.min_speech_s * SAMPLE_RATE_HZ / n)
         self._next_id = 0
@@ -241,12 +247,17 @@ class Segmenter:
             utt.since_job = 0
 
     def _interim_due(self, utt: _Utterance) -> bool:
-        return self._interim_frames is not None and utt.since_job >= self._interim_frames
+        return (
+            self.periodic
+            and self._interim_frames is not None
+            and utt.since_job >= self._interim_frames
+        )
 
     def _phrase_ended(self, utt: _Utterance) -> bool:
         """The speaker has paused ``pause_interim_s`` after speech no job has carried yet."""
         return (
-            self._silence == self._pause_interim_frames
+            self.at_pauses
+            and self._silence == self._pause_interim_frames
             and utt.last_speech_end - utt.job_end >= self._pause_interim_min
         )
 

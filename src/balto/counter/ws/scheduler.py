@@ -13,10 +13,12 @@ With ``window_overlap_s`` set, work is bounded: a job decodes only the audio of 
 that no decode has covered yet, plus that overlap before it (enough to hold a trigger phrase
 and the negation before it), instead of the whole utterance again. Superseded or skipped
 interims lose nothing, since the next decode starts where the last *decoded* one ended (the
-shell reports each decode that ran with ``decoded``). With
-``skip_covered_finals`` too, a final whose speech all lay inside decoded audio is not decoded
-again (``Covered``): the interim at the pause already heard it. With ``whole_finals``, only the
+shell reports each decode that ran with ``decoded``). With ``whole_finals``, only the
 interims are windowed: a final decodes its whole utterance, once, with all its context.
+
+With ``skip_covered_finals`` (windowed or not), a final whose speech all lay inside decoded
+audio is not decoded again (``Covered``): the interim at the pause already heard it. The
+shell may switch it while streaming (a counter under load does).
 
 The shell feeds the segmenter's jobs with ``push`` and asks ``next_step`` with the audio
 waiting upstream, before every decode: the lag grows while earlier jobs decode.
@@ -71,8 +73,6 @@ class RecognitionScheduler:
             raise ValueError("lag limits must not be negative")
         if window_overlap_s is not None and window_overlap_s < 0:
             raise ValueError("window_overlap_s must not be negative")
-        if skip_covered_finals and window_overlap_s is None:
-            raise ValueError("skip_covered_finals needs window_overlap_s")
         self.final_max_lag_s = final_max_lag_s
         self.interim_max_lag_s = interim_max_lag_s
         self.window_overlap_s = window_overlap_s
@@ -109,10 +109,10 @@ class RecognitionScheduler:
         decoded_until = self._decoded_until.get(job.utterance_id)
         if job.final:
             self._decoded_until.pop(job.utterance_id, None)
-        if self.window_overlap_s is not None and decoded_until is not None:
+        if decoded_until is not None:
             if self.skip_covered_finals and job.final and job.last_speech_s <= decoded_until:
                 return Covered(job)
-            if not (job.final and self.whole_finals):
+            if self.window_overlap_s is not None and not (job.final and self.whole_finals):
                 job = job.since(decoded_until - self.window_overlap_s)
         if lag_s > limit_s:
             return Skip(job, lag_s, job.duration_s if job.final else 0.0)

@@ -239,7 +239,10 @@ class CounterSession:
         segmenter = self.pipeline.segmenter
         scheduler = self.pipeline.scheduler
         while True:
-            jobs = segmenter.push(await self.intake.take())
+            samples = await self.intake.take()
+            # under load, every counter spares the decodes it can (the pipeline's economy)
+            self.pipeline.economize(self.services.recognizer.busy)
+            jobs = segmenter.push(samples)
             for job in jobs:
                 if job.final:
                     self.services.metrics.speech_seconds.inc(job.duration_s)
