@@ -54,6 +54,7 @@ from bench.server.settings import default_model
 RESULTS = REPO / "bench" / "results" / "cost.json"
 SINGLE = "unica"
 SERVER = "servidor"  # the policy the server's configuration selects
+ECONOMY = "economia"  # the policy a server switches its counters to under load
 
 
 def _pauses_only(min_new_s: float) -> DecodePolicy:
@@ -84,7 +85,7 @@ POLICIES: dict[str, DecodePolicy] = {
     ),
     # the server's economy policy under load (DecodePolicy.economy): whole-utterance decodes
     # at phrase-end pauses only, and no final where they already heard all the speech
-    "economia": DecodePolicy(
+    ECONOMY: DecodePolicy(
         interim_every_s=None,
         pause_interim_s=ECONOMY_PAUSE_S,
         pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
@@ -242,10 +243,13 @@ def _pct(value: float | None) -> str:
 
 
 def run_for_bench(*, quick: bool, progress: Any = print) -> dict[str, Any]:
-    """``make bench``'s part: the server's configured policy against the single pass, every 4th
-    tuning item (every 16th with ``quick``) at 10 dB."""
+    """``make bench``'s part: the server's configured policy (at rest) and its economy policy
+    (under load) against the single pass, every 4th tuning item (every 16th with ``quick``)
+    at 10 dB."""
     config = CounterConfig.from_env()
     policies = {SINGLE: POLICIES[SINGLE], SERVER: DecodePolicy.from_config(config)}
+    if policies[SERVER].economy:
+        policies[ECONOMY] = POLICIES[ECONOMY]
     with WhisperTranscriber(
         default_model(), n_threads=config.asr_threads_per_worker, beam_size=config.asr_beam_size
     ) as transcriber:
