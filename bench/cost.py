@@ -83,6 +83,12 @@ POLICIES: dict[str, DecodePolicy] = {
     "pausa-min2-final": dataclasses.replace(
         _pauses_only(2.0), skip_covered_finals=False, whole_finals=True
     ),
+    # growing interims, and whole-utterance decodes at pauses that spare the final
+    "crescente+pausa": DecodePolicy(
+        pause_interim_s=ECONOMY_PAUSE_S,
+        pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
+        skip_covered_finals=True,
+    ),
     # the server's economy policy under load (DecodePolicy.economy): whole-utterance decodes
     # at phrase-end pauses only, and no final where they already heard all the speech
     ECONOMY: DecodePolicy(

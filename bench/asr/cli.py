@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.asr.report import format_table, save
 from bench.asr.run import run
-from bench.asr.settings import CONFIG_NAMES, NATIVE_VENV, RESULTS_FILE, ROUNDS
+from bench.asr.settings import CONFIG_NAMES, NATIVE_VENV, RESULTS_FILE, ROUNDS, THREADS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,12 +26,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="NAME",
         help=f"configurations to run (default: all of {', '.join(CONFIG_NAMES)})",
     )
+    parser.add_argument(
+        "--threads", type=int, default=THREADS, help=f"CPU threads per engine (default {THREADS})"
+    )
     parser.add_argument("--native-venv", type=Path, help=f"default: {NATIVE_VENV}")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="JSON results file")
     parser.add_argument("--transcripts", action="store_true", help="print every transcript")
     args = parser.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -42,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configs=args.configs,
         rounds=args.rounds,
         native_venv=args.native_venv,
+        threads=args.threads,
     )
     save(report, args.output)
     if args.transcripts:

@@ -127,11 +127,13 @@ def run(
     configs: Sequence[str] | None = None,
     rounds: int | None = None,
     native_venv: Path | None = None,
+    threads: int = THREADS,
 ) -> dict[str, Any]:
     """Measure every configuration (or those named) and return the results as a JSON-able dict.
 
-    ``quick``: three short utterances, one round. Configurations that cannot run here (no
-    faster-whisper, no native build) are listed under ``skipped`` with the reason.
+    ``quick``: three short utterances, one round; ``threads``: CPU threads of each engine.
+    Configurations that cannot run here (no faster-whisper, no native build) are listed under
+    ``skipped`` with the reason.
     """
     from balto.counter.detect import default_rules
 
@@ -152,7 +154,9 @@ def run(
         )
         session = Session(progress, workers)
         for config in selected:
-            _start_worker(session, config, prompt, audio.warmup, native_venv or NATIVE_VENV)
+            _start_worker(
+                session, config, prompt, audio.warmup, native_venv or NATIVE_VENV, threads
+            )
         clocks = _measure_rounds(session, utterances, audio, n_rounds)
         session.closing.update({name: worker.close() for name, worker in workers.items()})
         workers.clear()
@@ -161,7 +165,7 @@ def run(
         "benchmark": "asr",
         "started_at": started_at,
         "quick": quick,
-        "settings": _settings_record(n_rounds, prompt),
+        "settings": _settings_record(n_rounds, prompt, threads),
         "machine": _machine_record(cpu, load_before, clocks, session),
         "utterances": [
             {**dataclasses.asdict(u), "audio_s": audio.durations[u.id]} for u in utterances
@@ -209,21 +213,26 @@ def _cpu_line(cpu: dict[str, Any], load: tuple[float, float, float]) -> str:
     )
 
 
-def _settings_record(n_rounds: int, prompt: str) -> dict[str, Any]:
+def _settings_record(n_rounds: int, prompt: str, threads: int) -> dict[str, Any]:
     return {
         "model": MODEL_SIZE,
-        "threads": THREADS,
+        "threads": threads,
         "language": LANGUAGE,
         "rounds": n_rounds,
         "prompt": prompt,
         "reference_config": REFERENCE,
         "order": "interleaved, rotated",
-        "faster_whisper": FASTER_WHISPER_OPTIONS,
+        "faster_whisper": FASTER_WHISPER_OPTIONS.format(threads=threads),
     }
 
 
 def _start_worker(
-    session: Session, config: BenchConfig, prompt: str, warmup: Path, native_venv: Path
+    session: Session,
+    config: BenchConfig,
+    prompt: str,
+    warmup: Path,
+    native_venv: Path,
+    threads: int,
 ) -> None:
     """Start ``config``'s worker (model load + warm-up) or record why it is skipped."""
     python = Path(sys.executable)
@@ -237,7 +246,7 @@ def _start_worker(
         python = found
         session.native_build = native_build_record(found)
     try:
-        spec = worker_spec(config, default_cache_dir(), prompt, session.progress)
+        spec = worker_spec(config, default_cache_dir(), prompt, session.progress, threads)
         spec["warmup"] = str(warmup)
         session.progress(f"starting {config.name} …")
         worker = Worker(config, spec, python)

@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from balto.counter.config import CounterConfig
+
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).resolve().with_name("worker.py")
 RESULTS_FILE = REPO / "bench" / "results" / "asr.json"
@@ -13,11 +15,11 @@ NATIVE_VENV = REPO / "native" / "build" / "venv-native"
 NATIVE_BUILD_SCRIPT = "native/build_whispercpp.sh"
 MODEL_SIZE = "base"
 LANGUAGE = "pt"
-THREADS = 2
+THREADS = CounterConfig().asr_threads_per_worker  # per decoder: the server's default
 ROUNDS = 2
 REFERENCE = "balto"
 FASTER_WHISPER_OPTIONS = (  # what bench/asr/worker.py passes, for the record
-    "cpu_threads=2 num_workers=1 beam_size=1 best_of=1 temperature=0.0 without_timestamps "
+    "cpu_threads={threads} num_workers=1 beam_size=1 best_of=1 temperature=0.0 without_timestamps "
     "vad_filter=False condition_on_previous_text=False no_speech_threshold=None"
 )
 BUSY_CORES = 0.2  # other processes' average use above which the table warns

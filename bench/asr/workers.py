@@ -43,11 +43,11 @@ def native_build_record(python: Path) -> dict[str, Any] | None:
 
 
 def worker_spec(
-    config: BenchConfig, cache_dir: Path, prompt: str, progress: Progress
+    config: BenchConfig, cache_dir: Path, prompt: str, progress: Progress, threads: int = THREADS
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "engine": config.engine,
-        "threads": THREADS,
+        "threads": threads,
         "language": LANGUAGE,
         "prompt": prompt,
     }

@@ -46,7 +46,7 @@ def test_each_pipeline_is_fresh() -> None:
 def test_under_load_the_pipeline_switches_to_the_economy_policy_and_back() -> None:
     pipeline = counter_pipeline(CounterConfig.from_env({}), default_rules(), "pt")
     segmenter, scheduler = pipeline.segmenter, pipeline.scheduler
-    assert pipeline.policy.economy  # the default (ASR_ECONOMY_LOAD 0.5)
+    assert pipeline.policy.economy  # the default (ASR_ECONOMY_LOAD 0.3)
     full = (segmenter.periodic, segmenter.at_pauses, scheduler.skip_covered_finals)
     assert full == (True, False, False)  # growing interims, every final
     pipeline.economize(True)

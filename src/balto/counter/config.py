@@ -106,7 +106,7 @@ class CounterConfig:
     # (averaged over ~5 s; 0: never), every counter switches to the economy policy: no
     # periodic interims, whole-utterance decodes at phrase-end pauses, no final those already
     # heard; below 0.6x of it, back to the policy above (README "Desempenho").
-    asr_economy_load: float = 0.5
+    asr_economy_load: float = 0.3
     language: str = "pt"
 
     @property
