@@ -87,3 +87,46 @@ async def test_a_manager_replaces_a_counters_key_from_the_panel(server, tmp_path
     ]
     for path in saved:
         print(f"screenshot: {path}")
+
+
+async def test_a_confirmation_right_after_a_cancel_is_not_lost(server, tmp_path):
+    """The "close" event of a cancelled confirmation is a queued task: Chromium may run the
+    next click first, which opens the dialog again. The stale event must not take that
+    opening's counter, or "Trocar chave" / "Revogar" would do nothing (seen as a rare failure
+    of the test above: its socket then never closed)."""
+    port = server.port
+    chain = await new_chain(port, EMAIL)
+    key = await new_counter(port, chain, "Loja 01 - Centro")
+    row = "tr[data-balcao]"
+    async with open_page(tmp_path / "perfil") as page, open_websocket_url(server.ws_url) as ws:
+        await auth(ws, key)
+        await page.goto(f"http://127.0.0.1:{port}/painel")
+        await page.wait_for("!document.getElementById('entrar').hidden")
+        await page.type_into("#email", EMAIL)
+        await page.type_into("#chave", chain.chave_admin)
+        await page.press_enter()
+        await page.wait_for("!!document.querySelector(\"tr[data-estado='online']\")")
+        for dialog, button, confirm in (
+            ("confirmar-troca", "data-trocar", "#confirmar-trocar"),
+            ("confirmar", "data-revogar", "#confirmar button[value=revogar]"),
+        ):
+            # open, cancel and open again within one task: the cancel's close event comes after
+            await page.evaluate(
+                f"""(() => {{
+                  document.querySelector("{row} button[{button}]").click();
+                  document.querySelector("#{dialog} button[value=cancelar]").click();
+                  document.querySelector("{row} button[{button}]").click();
+                }})()"""
+            )
+            await page.evaluate("new Promise((done) => setTimeout(done, 50))")  # the stale close
+            assert await page.evaluate(f"document.getElementById('{dialog}').open")
+            await page.click(confirm)
+            if dialog == "confirmar-troca":
+                await page.wait_for("document.getElementById('nova-chave').open")
+                with trio.fail_after(10), pytest.raises(ConnectionClosed) as closed:
+                    await ws.get_message()
+                assert closed.value.reason.code == 1008
+                await page.click("#nova-chave button[value=fechar]")
+                await page.wait_for("!document.getElementById('nova-chave').open")
+        await page.wait_for("!!document.querySelector(\"tr[data-estado='revogado']\")")
+        assert page.problems == []

@@ -14,6 +14,8 @@ export class NewKeyDialog {
       button.addEventListener("click", () => this.copy(button.dataset.copiar));
     }
     this.dialog.addEventListener("close", () => {
+      // a close queued before the dialog was shown again (for the next key) is stale
+      if (this.dialog.open) return;
       for (const id of FIELDS) byId(id).value = "";
       byId("nova-chave-copiado").textContent = "";
       byId("nova-chave-aviso").textContent = "";

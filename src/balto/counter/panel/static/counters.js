@@ -9,23 +9,34 @@ import { byId, el, formatDateTime, showError } from "./dom.js";
 export class Counters {
   constructor(onList) {
     this.onList = onList; // called with the fresh list (today's "online" count)
-    this.pending = null; // the counter the confirmation dialog is about
+    // The counter each confirmation dialog is about, set when it opens. A dialog's "close"
+    // event is a queued task: after a quick "Cancelar" it may arrive when the dialog is
+    // already open again for the next click (the browser runs input before other tasks).
+    // Such a stale event is ignored (the dialog is open), or it would take the new opening's
+    // counter and the confirmation would do nothing.
+    this.pending = { confirmar: null, "confirmar-troca": null };
     byId("balcoes-atualizar").addEventListener("click", () => this.refresh());
-    const dialog = byId("confirmar");
-    dialog.addEventListener("close", () => {
-      const counter = this.pending;
-      this.pending = null;
-      if (counter && dialog.returnValue === "revogar") this.revoke(counter);
-      else if (counter) this.focusRow(counter.id);
-    });
+    this.onConfirmed("confirmar", "revogar", (counter) => this.revoke(counter));
     this.newKey = new NewKeyDialog();
-    const rotation = byId("confirmar-troca");
-    rotation.addEventListener("close", () => {
-      const counter = this.pending;
-      this.pending = null;
-      if (counter && rotation.returnValue === "trocar") this.rotate(counter);
+    this.onConfirmed("confirmar-troca", "trocar", (counter) => this.rotate(counter));
+  }
+
+  onConfirmed(id, value, action) {
+    const dialog = byId(id);
+    dialog.addEventListener("close", () => {
+      if (dialog.open) return; // stale: see the constructor
+      const counter = this.pending[id];
+      this.pending[id] = null;
+      if (counter && dialog.returnValue === value) action(counter);
       else if (counter) this.focusRow(counter.id);
     });
+  }
+
+  ask(id, counter) {
+    this.pending[id] = counter;
+    const dialog = byId(id);
+    dialog.returnValue = "";
+    dialog.showModal();
   }
 
   async refresh() {
@@ -73,14 +84,11 @@ export class Counters {
   }
 
   confirmRotation(counter) {
-    this.pending = counter;
     byId("confirmar-troca-texto").textContent =
       `“${counter.nome_balcao}” recebe uma chave nova, mostrada uma vez só. A chave atual ` +
       "deixa de funcionar na hora e a conexão aberta com ela é encerrada; o balcão continua o " +
       "mesmo, com o seu histórico.";
-    const dialog = byId("confirmar-troca");
-    dialog.returnValue = "";
-    dialog.showModal();
+    this.ask("confirmar-troca", counter);
   }
 
   async rotate(counter) {
@@ -101,13 +109,10 @@ export class Counters {
   }
 
   confirm(counter) {
-    this.pending = counter;
     byId("confirmar-texto").textContent =
       `“${counter.nome_balcao}” deixará de funcionar na hora: a chave dele é invalidada e a ` +
       "conexão aberta é encerrada. Para voltar a usar o balcão será preciso cadastrá-lo de novo.";
-    const dialog = byId("confirmar");
-    dialog.returnValue = "";
-    dialog.showModal();
+    this.ask("confirmar", counter);
   }
 
   async revoke(counter) {
