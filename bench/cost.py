@@ -39,12 +39,7 @@ from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.config import CounterConfig
 from balto.counter.detect.loader import default_rules
 from balto.counter.offline import transcribe_audio
-from balto.counter.pipeline import (
-    ECONOMY_PAUSE_MIN_S,
-    ECONOMY_PAUSE_S,
-    DecodePolicy,
-    counter_pipeline,
-)
+from balto.counter.pipeline import ECONOMY_POLICY, DecodePolicy, counter_pipeline
 from balto.counter.ws.transcript import UtteranceTranscript
 from bench.quality.data import REPO, labelled_items
 from bench.quality.labelled import Score, speak
@@ -84,19 +79,10 @@ POLICIES: dict[str, DecodePolicy] = {
         _pauses_only(2.0), skip_covered_finals=False, whole_finals=True
     ),
     # growing interims, and whole-utterance decodes at pauses that spare the final
-    "crescente+pausa": DecodePolicy(
-        pause_interim_s=ECONOMY_PAUSE_S,
-        pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
-        skip_covered_finals=True,
-    ),
+    "crescente+pausa": dataclasses.replace(ECONOMY_POLICY, interim_every_s=1.5),
     # the server's economy policy under load (DecodePolicy.economy): whole-utterance decodes
     # at phrase-end pauses only, and no final where they already heard all the speech
-    ECONOMY: DecodePolicy(
-        interim_every_s=None,
-        pause_interim_s=ECONOMY_PAUSE_S,
-        pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
-        skip_covered_finals=True,
-    ),
+    ECONOMY: ECONOMY_POLICY,
     "pausa-min1": _pauses_only(1.0),
     "pausa-min2": _pauses_only(2.0),
 }

@@ -109,6 +109,11 @@ class Smoke:
             raise RuntimeError(f"{' '.join(args)} → {done.returncode}\n{done.stderr[-3000:]}")
         return done
 
+    def detached(self, name: str, *args: str) -> None:
+        """``podman run -d`` a container called ``name`` on the host network; ``args``: the
+        rest of the command line (options, image, command)."""
+        self.run("podman", "run", "-d", "--name", name, "--network=host", *args)
+
     # -- steps ----------------------------------------------------------------------------
 
     def base_image(self) -> None:
@@ -186,13 +191,8 @@ class Smoke:
         port = free_port()
         volume = Path(tempfile.mkdtemp(prefix="balto-dados-"))
         name = f"balto-smoke-{port}"
-        self.run(
-            "podman",
-            "run",
-            "-d",
-            "--name",
+        self.detached(
             name,
-            "--network=host",
             "-e",
             "HOST=127.0.0.1",
             "-e",
@@ -226,13 +226,8 @@ class Smoke:
         classifies a ball bearing (part number and description) into 8482."""
         port = free_port()
         name = f"balto-smoke-pn-{port}"
-        self.run(
-            "podman",
-            "run",
-            "-d",
-            "--name",
+        self.detached(
             name,
-            "--network=host",
             "--health-cmd=none",
             IMAGE,
             "balto",

@@ -11,8 +11,8 @@ from balto.counter.detect import default_rules
 from balto.counter.pipeline import (
     ECONOMY_PAUSE_MIN_S,
     ECONOMY_PAUSE_S,
+    ECONOMY_POLICY,
     CounterPipeline,
-    DecodePolicy,
     counter_pipeline,
     decode_options,
 )
@@ -91,16 +91,10 @@ def test_an_economy_load_outside_zero_one_is_refused(value: str) -> None:
 @needs_espeak
 def test_the_economy_policy_decodes_as_the_static_one_it_switches_to() -> None:
     # what bench.cost measures as "economia" is what a pipeline under load does
-    static = DecodePolicy(
-        interim_every_s=None,
-        pause_interim_s=ECONOMY_PAUSE_S,
-        pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
-        skip_covered_finals=True,
-    )
     config = CounterConfig.from_env({})
     loaded = counter_pipeline(config, default_rules(), "pt")
     loaded.economize(True)
-    reference = counter_pipeline(config, default_rules(), "pt", policy=static)
+    reference = counter_pipeline(config, default_rules(), "pt", policy=ECONOMY_POLICY)
     pause = np.zeros(round(0.6 * 16_000), dtype=np.float32)
     audio = np.concatenate([pause, sentence(0), pause, sentence(1), sentence(2), pause, pause])
 

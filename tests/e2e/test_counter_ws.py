@@ -17,8 +17,7 @@ from trio_websocket import open_websocket_url
 from balto.counter.config import CounterConfig
 from balto.counter.detect import default_rules
 from balto.counter.pipeline import (
-    ECONOMY_PAUSE_MIN_S,
-    ECONOMY_PAUSE_S,
+    ECONOMY_POLICY,
     DecodePolicy,
     counter_pipeline,
 )
@@ -253,16 +252,10 @@ def decodes_offline(audio: np.ndarray, policy: DecodePolicy) -> int:
     return count
 
 
-ECONOMY = DecodePolicy(
-    interim_every_s=None,
-    pause_interim_s=ECONOMY_PAUSE_S,
-    pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
-    skip_covered_finals=True,
-)
-
-
 @needs_espeak
-@pytest.mark.parametrize(("economy_load", "policy"), [(0.01, ECONOMY), (0.0, DecodePolicy())])
+@pytest.mark.parametrize(
+    ("economy_load", "policy"), [(0.01, ECONOMY_POLICY), (0.0, DecodePolicy())]
+)
 async def test_a_busy_pool_switches_counters_to_the_economy_policy(
     nursery, tmp_path, economy_load, policy
 ):
@@ -280,7 +273,7 @@ async def test_a_busy_pool_switches_counters_to_the_economy_policy(
         [silence(0.5), synthesize("Bom dia."), silence(2.0), synthesize(complaint), silence(1.5)]
     )
     expected = decodes_offline(audio, policy)
-    assert decodes_offline(audio, ECONOMY) < decodes_offline(audio, DecodePolicy())
+    assert decodes_offline(audio, ECONOMY_POLICY) < decodes_offline(audio, DecodePolicy())
     pcm = to_pcm16(audio)
     async with open_websocket_url(running.ws_url) as ws:
         await auth(ws, api_key)

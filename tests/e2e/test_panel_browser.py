@@ -14,8 +14,8 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
-from tests.e2e.cdp import chromium_path, open_page
-from tests.e2e.test_admin_api import COMPLAINT, auth, needs_espeak, new_chain, new_counter
+from tests.e2e.cdp import Page, chromium_path, open_page
+from tests.e2e.test_admin_api import COMPLAINT, Chain, auth, needs_espeak, new_chain, new_counter
 from tests.e2e.test_experiments_api import RULE, TEXTS, experiment_set, shown
 from tests.e2e.test_rules_api import SUN, put_rules, speak
 from tests.helpers import feedback, http, next_json
@@ -32,6 +32,16 @@ EMAIL = "gerente@redepharma.com"
 def artefacts_dir() -> Path:
     configured = os.environ.get("BALTO_ARTEFACTS_DIR")
     return Path(configured) if configured else Path(__file__).parents[1] / "artefacts"
+
+
+async def log_in(page: Page, port: int, chain: Chain) -> None:
+    """Open the panel and log in as ``chain``'s manager, through the form; wait until loaded."""
+    await page.goto(f"http://127.0.0.1:{port}/painel")
+    await page.wait_for("!document.getElementById('entrar').hidden")
+    await page.type_into("#email", EMAIL)
+    await page.type_into("#chave", chain.chave_admin)
+    await page.press_enter()
+    await page.wait_for("document.body.dataset.pronto === '1'")
 
 
 def text_of(selector: str) -> str:
@@ -188,12 +198,7 @@ async def test_the_panel_shows_the_wording_experiments(server, scripted, tmp_pat
     for resultado in ["venda_realizada", "venda_perdida"] * 4:
         shown_texts.add((await shown(server.ws_url, key, resultado))["mensagem"])
     async with open_page(tmp_path / "perfil") as page:
-        await page.goto(f"http://127.0.0.1:{port}/painel")
-        await page.wait_for("!document.getElementById('entrar').hidden")
-        await page.type_into("#email", EMAIL)
-        await page.type_into("#chave", chain.chave_admin)
-        await page.press_enter()
-        await page.wait_for("document.body.dataset.pronto === '1'")
+        await log_in(page, port, chain)
         block = f"#experimento-{RULE}"
         await page.wait_for(f"!!document.querySelector('{block} svg')")
         labels = await page.evaluate(

@@ -11,7 +11,7 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 
 from tests.e2e.cdp import open_page
 from tests.e2e.test_admin_api import auth, new_chain, new_counter
-from tests.e2e.test_panel_browser import EMAIL, artefacts_dir, pytestmark, text_of
+from tests.e2e.test_panel_browser import EMAIL, artefacts_dir, log_in, pytestmark, text_of
 from tests.helpers import http
 
 __all__ = ["pytestmark"]  # slow, and skipped without chromium
@@ -26,12 +26,7 @@ async def test_a_manager_replaces_a_counters_key_from_the_panel(server, tmp_path
     saved = []
     async with open_page(tmp_path / "perfil") as page, open_websocket_url(server.ws_url) as ws:
         await auth(ws, key)
-        await page.goto(f"http://127.0.0.1:{port}/painel")
-        await page.wait_for("!document.getElementById('entrar').hidden")
-        await page.type_into("#email", EMAIL)
-        await page.type_into("#chave", chain.chave_admin)
-        await page.press_enter()
-        await page.wait_for("document.body.dataset.pronto === '1'")
+        await log_in(page, port, chain)
         await page.wait_for("!!document.querySelector(\"tr[data-estado='online']\")")
 
         # Cancel first: nothing changes.
@@ -100,11 +95,7 @@ async def test_a_confirmation_right_after_a_cancel_is_not_lost(server, tmp_path)
     row = "tr[data-balcao]"
     async with open_page(tmp_path / "perfil") as page, open_websocket_url(server.ws_url) as ws:
         await auth(ws, key)
-        await page.goto(f"http://127.0.0.1:{port}/painel")
-        await page.wait_for("!document.getElementById('entrar').hidden")
-        await page.type_into("#email", EMAIL)
-        await page.type_into("#chave", chain.chave_admin)
-        await page.press_enter()
+        await log_in(page, port, chain)
         await page.wait_for("!!document.querySelector(\"tr[data-estado='online']\")")
         for dialog, button, confirm in (
             ("confirmar-troca", "data-trocar", "#confirmar-trocar"),

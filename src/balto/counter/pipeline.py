@@ -83,6 +83,16 @@ class CounterPipeline:
         self.scheduler.skip_covered_finals = policy.skip_covered_finals or economy
 
 
+# What a default pipeline decodes by under load (CounterPipeline.economize), as a fixed
+# policy: python -m bench.cost measures it as "economia".
+ECONOMY_POLICY = DecodePolicy(
+    interim_every_s=None,
+    pause_interim_s=ECONOMY_PAUSE_S,
+    pause_interim_min_s=ECONOMY_PAUSE_MIN_S,
+    skip_covered_finals=True,
+)
+
+
 def decode_options(language: str) -> DecodeOptions:
     """Whisper's options for a counter: its language, and no initial prompt.
 
