@@ -33,7 +33,10 @@ logger = logging.getLogger(__name__)
 
 FULL_AUDIO_CTX = 1500  # encoder positions in Whisper's 30 s window
 SAMPLES_PER_CTX = SAMPLE_RATE_HZ * 30 // FULL_AUDIO_CTX  # 320 samples = 20 ms per position
-AUDIO_CTX_MARGIN = 64  # positions (~1.3 s) past the audio: the model expects trailing padding
+# Positions (0.32 s) of silence past the audio: Whisper was trained on padded windows and needs
+# a little trailing padding to close the last word. 64 (1.28 s) cost 10-12% more CPU for the same
+# WER on the real recordings (``python -m bench.quality`` data, README "Desempenho").
+AUDIO_CTX_MARGIN = 16
 AUDIO_CTX_STEP = 32  # round the context up to a multiple of this
 MIN_AUDIO_S = 1.0  # shorter audio is padded with silence
 # Below -50 dBFS RMS there is no speech to hear (a counter microphone puts speech around
@@ -43,9 +46,9 @@ TOKENS_PER_S = 7  # generous upper bound for speech; beyond it the decoder is lo
 TOKENS_FLOOR = 8
 
 
-def audio_ctx_for(n_samples: int) -> int:
+def audio_ctx_for(n_samples: int, margin: int = AUDIO_CTX_MARGIN) -> int:
     """Encoder context for ``n_samples`` of audio: 50 per second plus a margin, capped."""
-    needed = math.ceil(n_samples / SAMPLES_PER_CTX) + AUDIO_CTX_MARGIN
+    needed = math.ceil(n_samples / SAMPLES_PER_CTX) + margin
     rounded = math.ceil(needed / AUDIO_CTX_STEP) * AUDIO_CTX_STEP
     return min(FULL_AUDIO_CTX, rounded)
 
@@ -110,6 +113,7 @@ class WhisperTranscriber:
         hallucinations: HallucinationFilter | None = None,
         tuned: bool = True,
         beam_size: int = 1,
+        audio_ctx_margin: int = AUDIO_CTX_MARGIN,
     ) -> None:
         if not model_path.is_file():
             raise RecognizerError(f"modelo de fala não encontrado: {model_path}")
@@ -118,6 +122,9 @@ class WhisperTranscriber:
         self._lock = threading.Lock()
         self._n_threads = n_threads
         self._tuned = tuned
+        if audio_ctx_margin < 0:
+            raise ValueError(f"audio_ctx_margin must be >= 0, not {audio_ctx_margin}")
+        self.audio_ctx_margin = audio_ctx_margin  # the benchmark compares margins on one context
         if beam_size < 1:
             raise ValueError(f"beam_size must be >= 1, not {beam_size}")
         self._beam_size = beam_size  # 1: greedy, the default; beam 5 costs ~1.35x the CPU
@@ -196,7 +203,7 @@ class WhisperTranscriber:
         params.language = options.language
         params.initial_prompt = options.prompt
         if self._tuned:
-            params.audio_ctx = audio_ctx_for(samples.size)
+            params.audio_ctx = audio_ctx_for(samples.size, self.audio_ctx_margin)
             params.max_tokens = token_cap_for(samples.size, options.max_tokens)
         try:
             status = pw.whisper_full(self._ctx, params, samples, samples.size)

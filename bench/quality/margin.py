@@ -1,0 +1,77 @@
+"""The encoder's trailing padding (``audio_ctx`` margin) against WER and CPU, on real speech.
+
+    python -m bench.quality.margin [--margens 64,32,16] [--metade par|impar] [--snr 10]
+
+Each real recording (``../shared/speech/real``) of the chosen half is decoded whole by one
+server transcriber once per margin, the margins in a rotated order per recording (so drift of
+the machine falls on all of them alike); CPU is the process's CPU time of each call. The
+margin was chosen on the ``par`` half (even positions of the manifest) and checked on the
+``impar`` half, which the choice did not see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from balto.counter.asr.whisper import WhisperTranscriber
+from balto.counter.config import CounterConfig
+from balto.counter.pipeline import decode_options
+from bench.asr.wer import word_errors
+from bench.noise import mix, shop_noise
+from bench.quality.data import read_wav, real_recordings
+from bench.server.settings import default_model
+
+HALVES = {"par": 0, "impar": 1}
+
+
+def _margins(text: str) -> list[int]:
+    values = [int(v) for v in text.split(",") if v.strip()]
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("margens: inteiros >= 0 separados por vírgula")
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality.margin", description=__doc__)
+    parser.add_argument("--margens", type=_margins, default=[64, 32, 16])
+    parser.add_argument("--metade", choices=sorted(HALVES), default="par")
+    parser.add_argument("--snr", type=float, default=None, help="ruído de loja (dB); sem: limpo")
+    args = parser.parse_args(argv)
+    config = CounterConfig.from_env()
+    options = decode_options(config.language)
+    recordings = real_recordings()[HALVES[args.metade] :: 2]
+    errors = dict.fromkeys(args.margens, 0)
+    cpu = dict.fromkeys(args.margens, 0.0)
+    words, audio_s = 0, 0.0
+    with WhisperTranscriber(
+        default_model(), n_threads=config.asr_threads_per_worker, beam_size=config.asr_beam_size
+    ) as transcriber:
+        for index, recording in enumerate(recordings):
+            audio = read_wav(recording.file)
+            if args.snr is not None:
+                audio = mix(audio, shop_noise(len(audio) / 16_000, seed=1000 + index), args.snr)
+            audio_s += len(audio) / 16_000
+            turn = index % len(args.margens)
+            for margin in args.margens[turn:] + args.margens[:turn]:
+                transcriber.audio_ctx_margin = margin
+                started = time.process_time()
+                heard = transcriber.transcribe(audio, options)
+                cpu[margin] += time.process_time() - started
+                wrong, total = word_errors(recording.transcript, heard)
+                errors[margin] += wrong
+            words += total
+    condition = "limpo" if args.snr is None else f"{args.snr:g} dB"
+    print(f"metade {args.metade}, {condition}: {len(recordings)} gravações, {audio_s:.0f} s")
+    reference = cpu[args.margens[0]]
+    for margin in args.margens:
+        print(
+            f"  margem {margin:3d} ({margin * 0.02:.2f} s): WER {errors[margin] / words:.1%}, "
+            f"CPU-s / s de áudio {cpu[margin] / audio_s:.4f}, "
+            f"{cpu[margin] / reference:.3f}x a margem {args.margens[0]}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
