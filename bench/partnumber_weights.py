@@ -40,12 +40,7 @@ class Case:
 
 
 def embed(classifier: Classifier, items: list[Item]) -> list[Case]:
-    index, glossary = classifier.index, classifier.glossary
-    cases = []
-    for item in items:
-        translation = glossary.translate(item.description, index.vocabulary_en)
-        cases.append(Case(item, index.embed_query(item.description, translation.segments)))
-    return cases
+    return [Case(item, classifier.interpret(item.description)[1]) for item in items]
 
 
 def figures(classifier: Classifier, cases: list[Case], weights: Weights) -> tuple[float, float]:

@@ -48,3 +48,18 @@ def test_ball_bearing_goes_to_heading_8482(installed_classifier: Classifier) -> 
     assert len(answer.code) == 10  # 8 digits with the table
     assert result.candidates[0] == answer
     assert "esferas" in answer.description.lower(), answer
+
+
+def test_an_english_description_is_not_read_through_the_glossary(
+    installed_classifier: Classifier,
+) -> None:
+    # "Madeira" and "cola" are Portuguese words for wood and glue; in English they are a wine
+    # and a nut. A Portuguese description still goes through the glossary.
+    wine, query = installed_classifier.interpret("Madeira and Setubal muscatel wine")
+    assert query.language == "en"
+    assert "wood" not in wine.segments and "wine" in wine.segments, wine
+    nuts = installed_classifier.interpret("Kola nuts, fresh or dried")[0]
+    assert not {"glue", "adhesive"} & set(" ".join(nuts.segments).split()), nuts
+    portuguese, query = installed_classifier.interpret("mesa de madeira")
+    assert query.language == "pt"
+    assert "wood" in " ".join(portuguese.segments), portuguese

@@ -13,7 +13,7 @@ from balto.core.config import default_cache_dir
 from balto.partnumber.classify.calibration import Calibration, heading_mass
 from balto.partnumber.classify.catalog import Catalog
 from balto.partnumber.classify.embeddings import FloatArray, shared_encoder
-from balto.partnumber.classify.glossary import Glossary
+from balto.partnumber.classify.glossary import Glossary, Translation
 from balto.partnumber.classify.index import Query, SearchIndex, Weights
 from balto.partnumber.classify.models import (
     SOURCE_CATALOG,
@@ -38,6 +38,7 @@ TEMPERATURE = 0.1
 TOP_K = 3
 
 ProgressCallback = Callable[[Progress], None]
+_VERBATIM = Glossary({})  # no entries: only words the English nomenclature uses pass
 
 
 class Classifier:
@@ -121,8 +122,7 @@ class Classifier:
             return self._from_partnumber(request, progress)
 
         progress(Progress(3, TOTAL_STEPS, "Interpretando a descrição..."))
-        translation = self.glossary.translate(description, self.index.vocabulary_en)
-        query = self.index.embed_query(description, translation.segments)
+        translation, query = self.interpret(description)
 
         progress(Progress(4, TOTAL_STEPS, "Buscando candidatos na nomenclatura..."))
         scores = self._scores(query, request.manufacturer)
@@ -160,9 +160,18 @@ class Classifier:
     ) -> tuple[list[str], list[str]]:
         """The ``k`` best headings and subheadings (digits) for a description, without the
         catalog: headings in the order of their best subheading. Used by the evaluation."""
-        translation = self.glossary.translate(description, self.index.vocabulary_en)
-        query = self.index.embed_query(description, translation.segments)
+        query = self.interpret(description)[1]
         return self.index.top_codes(self._scores(query, manufacturer), k)
+
+    def interpret(self, description: str) -> tuple[Translation, Query]:
+        """The description's English rendering and its query. A description written in
+        English (by the nomenclature's vocabularies; known only with the NCM table) is not
+        read through the Portuguese glossary: "Madeira" wine is not wood, "cola" nuts not
+        glue. Its nomenclature words pass through as they are."""
+        english = self.nomenclature.has_ncm and self.index.language(description) == "en"
+        glossary = _VERBATIM if english else self.glossary
+        translation = glossary.translate(description, self.index.vocabulary_en)
+        return translation, self.index.embed_query(description, translation.segments)
 
     def _from_partnumber(
         self, request: ClassifyRequest, progress: ProgressCallback
@@ -204,8 +213,7 @@ class Classifier:
     ) -> tuple[list[str], float]:
         """The 3 best headings (as :meth:`top_codes`) and the uncalibrated score of the first:
         what the evaluation fits the calibration on (``hidden``: see :meth:`SearchIndex.score`)."""
-        translation = self.glossary.translate(description, self.index.vocabulary_en)
-        query = self.index.embed_query(description, translation.segments)
+        query = self.interpret(description)[1]
         scores = self._scores(query, manufacturer, hidden)
         headings = self.index.top_headings(scores, TOP_K)
         return headings, self._raw_mass(scores, headings[0])
