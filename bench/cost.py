@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from balto.counter.asr.base import DecodeOptions, Transcriber
-from balto.counter.asr.whisper import WhisperTranscriber
+from balto.counter.asr.whisper import AUDIO_CTX_MARGIN, WhisperTranscriber
 from balto.counter.audio.segmenter import DecodeJob
 from balto.counter.audio.types import SAMPLE_RATE_HZ, Audio
 from balto.counter.config import CounterConfig
@@ -207,7 +207,12 @@ def markdown(result: dict[str, Any]) -> str:
     condition = "sala" if result["snr_db"] is None else f"{result['snr_db']:g} dB"
     lines = [
         f"Custo por política de decodificação: {result['itens']} itens da parte "
-        f"{result['parte']}, {condition}",
+        f"{result['parte']}, {condition}"
+        + (
+            f", margem do audio_ctx {result['margem_audio_ctx']}"
+            if "margem_audio_ctx" in result
+            else ""
+        ),
         "",
         "| política | decodif./fala | áudio/s fala | CPU-s/s fala | × única | recall | precisão "
         "| pronto antes do fim p50 / p90 | decodif. p50 |",
@@ -262,7 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snr", default="10", help="shop noise in dB, or 'sala' for none")
     parser.add_argument("--politicas", default=",".join(POLICIES), help="comma-separated")
     parser.add_argument("--saida", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--margem",
+        type=int,
+        default=AUDIO_CTX_MARGIN,
+        help=f"encoder positions of silence after the audio (default {AUDIO_CTX_MARGIN})",
+    )
     args = parser.parse_args(argv)
+    if args.margem < 0:
+        parser.error("--margem: um inteiro >= 0")
     chosen = [name.strip() for name in args.politicas.split(",") if name.strip()]
     if unknown := set(chosen) - set(POLICIES):
         parser.error(f"políticas desconhecidas: {sorted(unknown)}")
@@ -273,7 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     with WhisperTranscriber(
-        default_model(), n_threads=config.asr_threads_per_worker, beam_size=config.asr_beam_size
+        default_model(),
+        n_threads=config.asr_threads_per_worker,
+        beam_size=config.asr_beam_size,
+        audio_ctx_margin=args.margem,
     ) as transcriber:
         result = run(
             {name: POLICIES[name] for name in chosen},
@@ -283,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             transcriber=transcriber,
             progress=progress,
         )
+    result["margem_audio_ctx"] = args.margem
     args.saida.parent.mkdir(parents=True, exist_ok=True)
     args.saida.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(markdown(result))

@@ -5,8 +5,9 @@
 Each real recording (``../shared/speech/real``) of the chosen half is decoded whole by one
 server transcriber once per margin, the margins in a rotated order per recording (so drift of
 the machine falls on all of them alike); CPU is the process's CPU time of each call. The
-margin was chosen on the ``par`` half (even positions of the manifest) and checked on the
-``impar`` half, which the choice did not see.
+margins were compared on the ``par`` half (even positions of the manifest) and checked on the
+``impar`` half, which the comparison did not see. WER is not the whole story: ``python -m
+bench.cost --margem N`` gives each margin's complaint recall on the labelled scenes.
 """
 
 from __future__ import annotations

@@ -7,16 +7,18 @@ functions as the report, with the real model and the natural voices.
 
 from __future__ import annotations
 
+import argparse
 from collections import Counter
 
 import pytest
-from bench.quality import labelled, real
+from bench.quality import labelled, margin, real
 from bench.quality.data import PARTS, REAL_DIR, Item, labelled_items, real_recordings
 from bench.quality.report import markdown
 
 from balto.counter.asr.base import DecodeOptions
 from balto.counter.config import CounterConfig
 from balto.counter.detect.loader import default_rules
+from bench import cost
 
 
 def _item(regras: set[str], tipo: str = "queixa", parte: str = "ajuste") -> Item:
@@ -138,3 +140,18 @@ def test_small_real_run_through_the_report(transcriber) -> None:
     table = markdown({"wer": wer, "oportunidades": ops, "leitura": read})
     assert "| limpo |" in table and "| sala sem ruído | reservada |" in table
     assert "| *texto exato* | ajuste | 100.0% |" in table
+
+
+def test_margin_bench_refuses_negative_or_empty_margins() -> None:
+    assert margin._margins("64, 32,16") == [64, 32, 16]
+    for bad in ("", "64,-1", ","):
+        with pytest.raises(argparse.ArgumentTypeError):
+            margin._margins(bad)
+    with pytest.raises(SystemExit):
+        margin.main(["--margens", "-5"])
+
+
+def test_cost_bench_refuses_a_negative_margin(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cost.main(["--margem", "-1"])
+    assert "--margem" in capsys.readouterr().err

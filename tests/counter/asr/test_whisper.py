@@ -27,9 +27,9 @@ PHARMACY = DecodeOptions()
 
 
 def test_audio_ctx_follows_the_audio() -> None:
-    assert audio_ctx_for(16_000) == 96  # 50 positions + 16 margin → next multiple of 32
-    assert audio_ctx_for(5 * 16_000) == 288
-    assert audio_ctx_for(16_000, margin=64) == 128  # the margin before bench.quality.margin
+    assert audio_ctx_for(16_000) == 128  # 50 positions + 64 margin → next multiple of 32
+    assert audio_ctx_for(5 * 16_000) == 320
+    assert audio_ctx_for(16_000, margin=16) == 96  # a margin bench.quality.margin compares
     assert audio_ctx_for(60 * 16_000) == FULL_AUDIO_CTX
     assert all(audio_ctx_for(n) % 32 == 0 for n in range(1, 400_000, 7919))
 

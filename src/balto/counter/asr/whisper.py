@@ -33,10 +33,12 @@ logger = logging.getLogger(__name__)
 
 FULL_AUDIO_CTX = 1500  # encoder positions in Whisper's 30 s window
 SAMPLES_PER_CTX = SAMPLE_RATE_HZ * 30 // FULL_AUDIO_CTX  # 320 samples = 20 ms per position
-# Positions (0.32 s) of silence past the audio: Whisper was trained on padded windows and needs
-# a little trailing padding to close the last word. 64 (1.28 s) cost 10-12% more CPU for the same
-# WER on the real recordings (``python -m bench.quality`` data, README "Desempenho").
-AUDIO_CTX_MARGIN = 16
+# Positions (1.28 s) of silence past the audio: Whisper was trained on padded windows and needs
+# trailing padding to close the last word. 16 (0.32 s) costs 0.89x the CPU for the same WER on
+# the real recordings (``python -m bench.quality.margin``) but heard 1-2 fewer complaints of
+# ~112 in every policy and both parts of the labelled set (``python -m bench.cost --margem``),
+# and 32 no better: kept at 64 (README "Desempenho").
+AUDIO_CTX_MARGIN = 64
 AUDIO_CTX_STEP = 32  # round the context up to a multiple of this
 MIN_AUDIO_S = 1.0  # shorter audio is padded with silence
 # Below -50 dBFS RMS there is no speech to hear (a counter microphone puts speech around
