@@ -168,10 +168,10 @@ class Classifier:
         English (by the nomenclature's vocabularies; known only with the NCM table) is not
         read through the Portuguese glossary: "Madeira" wine is not wood, "cola" nuts not
         glue. Its nomenclature words pass through as they are."""
-        english = self.nomenclature.has_ncm and self.index.language(description) == "en"
-        glossary = _VERBATIM if english else self.glossary
+        language = self.index.query_language(description)
+        glossary = _VERBATIM if language == "en" else self.glossary
         translation = glossary.translate(description, self.index.vocabulary_en)
-        return translation, self.index.embed_query(description, translation.segments)
+        return translation, self.index.embed_query(description, translation.segments, language)
 
     def _from_partnumber(
         self, request: ClassifyRequest, progress: ProgressCallback

@@ -116,13 +116,21 @@ class SearchIndex:
         en = sum(w in self.vocabulary_en and w not in self.vocabulary_pt for w in tokens)
         return "pt" if pt > en else "en" if en > pt else "?"
 
-    def embed_query(self, text_pt: str, segments: tuple[str, ...]) -> Query:
+    def query_language(self, text: str) -> str:
+        """:meth:`language`, with the Portuguese table; without it the language decides
+        nothing (see :meth:`score`) and is not computed: "?"."""
+        return self.language(text) if self.has_pt else "?"
+
+    def embed_query(
+        self, text_pt: str, segments: tuple[str, ...], language: str | None = None
+    ) -> Query:
+        """``language``: :meth:`query_language` of ``text_pt``, if the caller has it."""
         text_en = " ".join(segments) or text_pt
         head = segments[0] if segments else text_pt
         leads = {_lead(pt_terms(text_pt)), _lead(en_terms(head))} - {""}
         vectors = self.encoder.encode([text_pt, text_en, head])
-        # Without the Portuguese table the language decides nothing (see score): not computed.
-        language = self.language(text_pt) if self.has_pt else "?"
+        if language is None:
+            language = self.query_language(text_pt)
         return Query(text_pt, segments, vectors, language, frozenset(leads))
 
     def score(
