@@ -18,9 +18,9 @@ import time
 from balto.counter.asr.whisper import WhisperTranscriber
 from balto.counter.config import CounterConfig
 from balto.counter.pipeline import decode_options
-from bench.asr.wer import word_errors
-from bench.noise import mix, shop_noise
-from bench.quality.data import read_wav, real_recordings
+from bench.asr.wer import normalize_words, word_errors
+from bench.quality.data import real_recordings
+from bench.quality.real import recording_audio
 from bench.server.settings import default_model
 
 HALVES = {"par": 0, "impar": 1}
@@ -49,19 +49,16 @@ def main(argv: list[str] | None = None) -> int:
         default_model(), n_threads=config.asr_threads_per_worker, beam_size=config.asr_beam_size
     ) as transcriber:
         for index, recording in enumerate(recordings):
-            audio = read_wav(recording.file)
-            if args.snr is not None:
-                audio = mix(audio, shop_noise(len(audio) / 16_000, seed=1000 + index), args.snr)
+            audio = recording_audio(recording, index, args.snr)
             audio_s += len(audio) / 16_000
+            words += len(normalize_words(recording.transcript))
             turn = index % len(args.margens)
             for margin in args.margens[turn:] + args.margens[:turn]:
                 transcriber.audio_ctx_margin = margin
                 started = time.process_time()
                 heard = transcriber.transcribe(audio, options)
                 cpu[margin] += time.process_time() - started
-                wrong, total = word_errors(recording.transcript, heard)
-                errors[margin] += wrong
-            words += total
+                errors[margin] += word_errors(recording.transcript, heard)[0]
     condition = "limpo" if args.snr is None else f"{args.snr:g} dB"
     print(f"metade {args.metade}, {condition}: {len(recordings)} gravações, {audio_s:.0f} s")
     reference = cpu[args.margens[0]]

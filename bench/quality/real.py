@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from balto.counter.asr.base import DecodeOptions, Transcriber
+from balto.counter.audio.types import Audio
 from balto.counter.detect.detector import find_opportunities
 from balto.counter.detect.rules import RuleSet
 from bench.asr.wer import word_errors
@@ -59,6 +60,15 @@ class Tally:
         }
 
 
+def recording_audio(recording: Recording, index: int, snr_db: float | None) -> Audio:
+    """The ``index``-th recording of a run, with shop noise at ``snr_db`` (None: clean); the
+    noise is seeded by the position, so every run hears the same mix."""
+    audio = read_wav(recording.file)
+    if snr_db is None:
+        return audio
+    return mix(audio, shop_noise(len(audio) / 16_000, seed=1000 + index), snr_db)
+
+
 def measure_wer(
     transcriber: Transcriber,
     options: DecodeOptions,
@@ -76,10 +86,7 @@ def measure_wer(
         worst: list[tuple[float, str, str]] = []
         fired: list[dict[str, str]] = []
         for index, recording in enumerate(recordings):
-            audio = read_wav(recording.file)
-            if snr_db is not None:
-                noise = shop_noise(len(audio) / 16_000, seed=1000 + index)
-                audio = mix(audio, noise, snr_db)
+            audio = recording_audio(recording, index, snr_db)
             wall, cpu = time.perf_counter(), time.process_time()
             heard = transcriber.transcribe(audio, options)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
