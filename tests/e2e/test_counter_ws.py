@@ -16,12 +16,12 @@ from trio_websocket import open_websocket_url
 
 from balto.counter.config import CounterConfig
 from balto.counter.detect import default_rules
+from balto.counter.offline import transcribe_audio
 from balto.counter.pipeline import (
     ECONOMY_POLICY,
     DecodePolicy,
     counter_pipeline,
 )
-from balto.counter.ws.scheduler import Decode
 from tests.conftest import start_server
 from tests.e2e.test_http import register
 from tests.helpers import ScriptedTranscriber, closed_with, feedback, http, next_json
@@ -239,17 +239,11 @@ CHUNK_SAMPLES = 1_600
 
 def decodes_offline(audio: np.ndarray, policy: DecodePolicy) -> int:
     """How many decodes a counter pipeline under ``policy`` runs on ``audio`` heard live in
-    0.1 s chunks, each decode done before the next chunk."""
+    0.1 s frames, each decode done before the next frame (``balto transcrever``'s driver)."""
+    counting = ScriptedTranscriber([])
     pipeline = counter_pipeline(CounterConfig(), default_rules(), "pt", policy=policy)
-    count = 0
-    for offset in range(0, len(audio), CHUNK_SAMPLES):
-        jobs = pipeline.segmenter.push(audio[offset : offset + CHUNK_SAMPLES])
-        pipeline.scheduler.push(jobs, pipeline.segmenter.position_s)
-        while (step := pipeline.scheduler.next_step(0.0)) is not None:
-            if isinstance(step, Decode):
-                pipeline.scheduler.decoded(step.job)
-                count += 1
-    return count
+    transcribe_audio(audio, counting, pipeline)
+    return len(counting.calls)
 
 
 @needs_espeak
